@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "swift-kenning",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kenning", targets: ["kenning"]),
+        .library(name: "KenningEngine", targets: ["KenningEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .target(name: "KenningCore", swiftSettings: strict),
+        .target(name: "KenningModel", dependencies: ["KenningCore"], swiftSettings: strict),
+        .target(name: "KenningNative", dependencies: ["KenningCore", "KenningModel"],
+                swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative"],
+                swiftSettings: strict),
+        .target(name: "KenningEngine",
+                dependencies: ["KenningCore", "KenningModel", "KenningBlocks", .product(name: "Yams", package: "Yams")],
+                swiftSettings: strict),
+        .executableTarget(name: "kenning",
+                          dependencies: ["KenningEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+        .testTarget(name: "KenningTests",
+                    dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine"],
+                    swiftSettings: strict),
+        .testTarget(name: "KenningCLITests", dependencies: ["KenningCore"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,89 @@
+/// One problem found in the user's input or during a run, phrased for the person who has to fix it:
+/// what went wrong, where (file and JSON path), and what to do next.
+public struct Problem: Sendable, Equatable, CustomStringConvertible {
+    public var what: String
+    public var file: String?
+    public var path: String?
+    public var fix: String?
+
+    public init(_ what: String, file: String? = nil, path: String? = nil, fix: String? = nil) {
+        self.what = what
+        self.file = file
+        self.path = path
+        self.fix = fix
+    }
+
+    public var location: String? {
+        switch (file, path) {
+        case let (f?, p?): return "\(f) at \(p)"
+        case let (f?, nil): return f
+        case let (nil, p?): return p
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        var text = what
+        if let location { text += "\n    where: \(location)" }
+        if let fix { text += "\n    fix: \(fix)" }
+        return text
+    }
+}
+
+/// The single error type that crosses module boundaries. `badInput` maps to exit code 2, `failure` to 1.
+public struct KenningError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case badInput, failure }
+
+    public var kind: Kind
+    public var problems: [Problem]
+
+    public init(_ kind: Kind, _ problems: [Problem]) {
+        self.kind = kind
+        self.problems = problems
+    }
+
+    public static func badInput(_ what: String, file: String? = nil, path: String? = nil, fix: String? = nil) -> KenningError {
+        KenningError(.badInput, [Problem(what, file: file, path: path, fix: fix)])
+    }
+
+    public static func failure(_ what: String, file: String? = nil, path: String? = nil, fix: String? = nil) -> KenningError {
+        KenningError(.failure, [Problem(what, file: file, path: path, fix: fix)])
+    }
+
+    public var exitCode: Int32 { kind == .badInput ? 2 : 1 }
+
+    /// Adds a file name to every problem that has none yet.
+    public func inFile(_ file: String) -> KenningError {
+        var copy = self
+        copy.problems = problems.map { p in
+            var p = p
+            if p.file == nil { p.file = file }
+            return p
+        }
+        return copy
+    }
+
+    /// Prefixes every problem's JSON path with `prefix` (which is a JSON path such as `$.optimizers[0]`).
+    public func under(_ prefix: String) -> KenningError {
+        var copy = self
+        copy.problems = problems.map { p in
+            var p = p
+            if let path = p.path, path.hasPrefix("$") {
+                p.path = prefix + path.dropFirst()
+            } else if p.path == nil {
+                p.path = prefix
+            }
+            return p
+        }
+        return copy
+    }
+
+    public var description: String {
+        if problems.count == 1 { return "error: \(problems[0])" }
+        var lines = ["error: \(problems.count) problems"]
+        for (i, p) in problems.enumerated() {
+            lines.append("  \(i + 1). " + p.description.replacingOccurrences(of: "\n", with: "\n   "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

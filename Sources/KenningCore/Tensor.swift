@@ -1,0 +1,152 @@
+/// Element types, with ONNX's `TensorProto.DataType` codes.
+public enum ElementType: String, Sendable, CaseIterable {
+    case float32, uint8, int8, uint16, int16, int32, int64, string, bool, float16, float64
+
+    public var onnxCode: Int {
+        switch self {
+        case .float32: return 1
+        case .uint8: return 2
+        case .int8: return 3
+        case .uint16: return 4
+        case .int16: return 5
+        case .int32: return 6
+        case .int64: return 7
+        case .string: return 8
+        case .bool: return 9
+        case .float16: return 10
+        case .float64: return 11
+        }
+    }
+
+    public init?(onnxCode: Int) {
+        guard let t = ElementType.allCases.first(where: { $0.onnxCode == onnxCode }) else { return nil }
+        self = t
+    }
+
+    /// Kenning / numpy spelling used in IO specification files.
+    public var numpyName: String {
+        switch self {
+        case .float32: return "float32"
+        case .float16: return "float16"
+        case .float64: return "float64"
+        default: return rawValue
+        }
+    }
+}
+
+/// A dense tensor value. Floating-point data is held as `Float`; integer data as `Int64`.
+/// float16 initializers keep their raw bits until a Cast turns them into float32.
+public struct Tensor: Sendable, Equatable {
+    public enum Storage: Sendable, Equatable {
+        case float([Float])
+        case int64([Int64])
+        case float16([UInt16])
+    }
+
+    public var shape: [Int]
+    public var storage: Storage
+
+    public init(shape: [Int], floats: [Float]) {
+        precondition(shape.reduce(1, *) == floats.count, "shape \(shape) does not hold \(floats.count) values")
+        self.shape = shape
+        self.storage = .float(floats)
+    }
+
+    public init(shape: [Int], ints: [Int64]) {
+        precondition(shape.reduce(1, *) == ints.count, "shape \(shape) does not hold \(ints.count) values")
+        self.shape = shape
+        self.storage = .int64(ints)
+    }
+
+    public init(shape: [Int], float16Bits: [UInt16]) {
+        self.shape = shape
+        self.storage = .float16(float16Bits)
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+
+    public var elementType: ElementType {
+        switch storage {
+        case .float: return .float32
+        case .int64: return .int64
+        case .float16: return .float16
+        }
+    }
+
+    /// The values as floats (converting integers and half floats).
+    public var floats: [Float] {
+        switch storage {
+        case let .float(f): return f
+        case let .int64(i): return i.map { Float($0) }
+        case let .float16(h): return h.map { Float(halfBits: $0) }
+        }
+    }
+
+    /// The values as integers (truncating floats).
+    public var ints: [Int64] {
+        switch storage {
+        case let .float(f): return f.map { Int64($0) }
+        case let .int64(i): return i
+        case let .float16(h): return h.map { Int64(Float(halfBits: $0)) }
+        }
+    }
+
+    public var byteCount: Int {
+        switch storage {
+        case let .float(f): return f.count * 4
+        case let .int64(i): return i.count * 8
+        case let .float16(h): return h.count * 2
+        }
+    }
+}
+
+extension Float {
+    /// Decodes IEEE 754 binary16 bits.
+    public init(halfBits h: UInt16) {
+        let sign = UInt32(h & 0x8000) << 16
+        let exp = Int((h >> 10) & 0x1F)
+        let frac = UInt32(h & 0x3FF)
+        var bits: UInt32
+        if exp == 0 {
+            if frac == 0 {
+                bits = sign
+            } else {
+                var e = -1
+                var f = frac
+                repeat { f <<= 1; e += 1 } while f & 0x400 == 0
+                bits = sign | UInt32(127 - 15 - e) << 23 | (f & 0x3FF) << 13
+            }
+        } else if exp == 31 {
+            bits = sign | 0x7F80_0000 | frac << 13
+        } else {
+            bits = sign | UInt32(exp - 15 + 127) << 23 | frac << 13
+        }
+        self = Float(bitPattern: bits)
+    }
+
+    /// Encodes to IEEE 754 binary16 bits, rounding to nearest even.
+    public var halfBits: UInt16 {
+        let bits = bitPattern
+        let sign = UInt16((bits >> 16) & 0x8000)
+        let exp = Int((bits >> 23) & 0xFF)
+        var mant = bits & 0x7F_FFFF
+        if exp == 255 { return sign | 0x7C00 | (mant != 0 ? 0x200 : 0) }
+        var e = exp - 127 + 15
+        if e >= 31 { return sign | 0x7C00 }
+        if e <= 0 {
+            if e < -10 { return sign }
+            mant |= 0x80_0000
+            let shift = UInt32(14 - e)
+            var half = mant >> shift
+            let rem = mant & ((1 << shift) - 1)
+            let midpoint: UInt32 = 1 << (shift - 1)
+            if rem > midpoint || (rem == midpoint && half & 1 == 1) { half += 1 }
+            return sign | UInt16(half)
+        }
+        var half = UInt32(e) << 10 | (mant >> 13)
+        let rem = mant & 0x1FFF
+        if rem > 0x1000 || (rem == 0x1000 && half & 1 == 1) { half += 1 }
+        e = Int(half >> 10)
+        return sign | UInt16(half & 0xFFFF)
+    }
+}

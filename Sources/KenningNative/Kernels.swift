@@ -1,0 +1,458 @@
+import Dispatch
+import Foundation
+import KenningCore
+import KenningModel
+
+/// Failure inside a kernel; the session turns it into a `KenningError` naming the node.
+struct KernelError: Error { let reason: String }
+
+/// Runs `body(chunk)` for `count` items split over `threads` workers.
+@inline(__always)
+func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    let workers = max(1, min(threads, count))
+    if workers == 1 { body(0..<count); return }
+    // Workers write disjoint ranges of the caller's buffers; the closure is only used during this call.
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = count * w / workers, hi = count * (w + 1) / workers
+            if lo < hi { work(lo..<hi) }
+        }
+    }
+}
+
+enum Activation: Equatable {
+    case none, relu, sigmoid, tanh
+    case clip(Float, Float)
+    case leakyRelu(Float)
+
+    init(name: String, params: [Float]) throws {
+        switch name {
+        case "", "Identity": self = .none
+        case "Relu": self = .relu
+        case "Sigmoid": self = .sigmoid
+        case "Tanh": self = .tanh
+        case "Clip": self = .clip(params.count > 0 ? params[0] : -.infinity, params.count > 1 ? params[1] : .infinity)
+        case "LeakyRelu": self = .leakyRelu(params.first ?? 0.01)
+        default: throw KernelError(reason: "unsupported fused activation \"\(name)\"")
+        }
+    }
+
+    @inline(__always) func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: return x
+        case .relu: return x > 0 ? x : 0
+        case .sigmoid: return 1 / (1 + expf(-x))
+        case .tanh: return tanhf(x)
+        case let .clip(lo, hi): return min(max(x, lo), hi)
+        case let .leakyRelu(a): return x >= 0 ? x : a * x
+        }
+    }
+}
+
+struct Pads2D {
+    var top = 0, left = 0, bottom = 0, right = 0
+}
+
+/// Output size and padding of one spatial axis, following ONNX's auto_pad rules.
+func spatialOutput(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, autoPad: String,
+                   ceilMode: Bool = false) -> (out: Int, begin: Int, end: Int)
+{
+    let effective = (kernel - 1) * dilation + 1
+    switch autoPad {
+    case "SAME_UPPER", "SAME_LOWER":
+        let out = (input + stride - 1) / stride
+        let total = max(0, (out - 1) * stride + effective - input)
+        let small = total / 2, large = total - small
+        return autoPad == "SAME_UPPER" ? (out, small, large) : (out, large, small)
+    case "VALID":
+        return ((input - effective) / stride + 1, 0, 0)
+    default:
+        let span = input + padBegin + padEnd - effective
+        var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        if ceilMode, (out - 1) * stride >= input + padBegin { out -= 1 }
+        return (out, padBegin, padEnd)
+    }
+}
+
+enum Kernels {
+    // MARK: Convolution
+
+    static func conv(x: Tensor, w: Tensor, b: Tensor?, node: Node, activation: Activation, threads: Int) throws -> Tensor {
+        guard x.shape.count == 4, w.shape.count == 4 else {
+            throw KernelError(reason: "only 2-D convolution (4-D input and weight) is supported, got input \(x.shape) and weight \(w.shape)")
+        }
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (m, cPerGroup, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let group = node.int("group", default: 1)
+        guard group > 0, c == cPerGroup * group, m % group == 0 else {
+            throw KernelError(reason: "input has \(c) channels but weight \(w.shape) with group=\(group) expects \(cPerGroup * group)")
+        }
+        let strides = node.ints("strides") ?? [1, 1]
+        let dil = node.ints("dilations") ?? [1, 1]
+        let pads = node.ints("pads") ?? [0, 0, 0, 0]
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        let hy = spatialOutput(input: h, kernel: kh, stride: strides[0], dilation: dil[0], padBegin: pads[0], padEnd: pads[2], autoPad: autoPad)
+        let wx = spatialOutput(input: wd, kernel: kw, stride: strides[1], dilation: dil[1], padBegin: pads[1], padEnd: pads[3], autoPad: autoPad)
+        let (oh, ow) = (hy.out, wx.out)
+        guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(kh)x\(kw))") }
+        if let b, b.count != m { throw KernelError(reason: "bias has \(b.count) values, expected \(m)") }
+        let xs = x.floats, ws = w.floats, bs = b?.floats
+        let mPerGroup = m / group
+        var out = [Float](repeating: 0, count: n * m * oh * ow)
+        let (sh, sw, dh, dw, pt, pl) = (strides[0], strides[1], dil[0], dil[1], hy.begin, wx.begin)
+        out.withUnsafeMutableBufferPointer { o in
+            let op = o.baseAddress!
+            xs.withUnsafeBufferPointer { xp in
+                ws.withUnsafeBufferPointer { wp in
+                    parallelFor(n * m, threads: threads) { range in
+                        for job in range {
+                            let img = job / m, oc = job % m
+                            let g = oc / mPerGroup
+                            let bias = bs?[oc] ?? 0
+                            let dst = op + (img * m + oc) * oh * ow
+                            for i in 0..<(oh * ow) { dst[i] = bias }
+                            for ic in 0..<cPerGroup {
+                                let src = xp.baseAddress! + (img * c + g * cPerGroup + ic) * h * wd
+                                let wk = wp.baseAddress! + (oc * cPerGroup + ic) * kh * kw
+                                for ky in 0..<kh {
+                                    for kx in 0..<kw {
+                                        let weight = wk[ky * kw + kx]
+                                        if weight == 0 { continue }
+                                        for oy in 0..<oh {
+                                            let iy = oy * sh - pt + ky * dh
+                                            if iy < 0 || iy >= h { continue }
+                                            let row = src + iy * wd
+                                            let drow = dst + oy * ow
+                                            for ox in 0..<ow {
+                                                let ix = ox * sw - pl + kx * dw
+                                                if ix >= 0 && ix < wd { drow[ox] += weight * row[ix] }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            if activation != .none {
+                                for i in 0..<(oh * ow) { dst[i] = activation.apply(dst[i]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [n, m, oh, ow], floats: out)
+    }
+
+    // MARK: Pooling
+
+    static func pool(x: Tensor, node: Node, isMax: Bool) throws -> Tensor {
+        guard x.shape.count == 4 else { throw KernelError(reason: "only 2-D pooling (4-D input) is supported, got \(x.shape)") }
+        guard let k = node.ints("kernel_shape"), k.count == 2 else { throw KernelError(reason: "kernel_shape must have 2 values") }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let strides = node.ints("strides") ?? [1, 1]
+        let pads = node.ints("pads") ?? [0, 0, 0, 0]
+        let dil = node.ints("dilations") ?? [1, 1]
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        let ceil = node.int("ceil_mode", default: 0) == 1
+        let includePad = node.int("count_include_pad", default: 0) == 1
+        let hy = spatialOutput(input: h, kernel: k[0], stride: strides[0], dilation: dil[0], padBegin: pads[0], padEnd: pads[2], autoPad: autoPad, ceilMode: ceil)
+        let wx = spatialOutput(input: w, kernel: k[1], stride: strides[1], dilation: dil[1], padBegin: pads[1], padEnd: pads[3], autoPad: autoPad, ceilMode: ceil)
+        let (oh, ow) = (hy.out, wx.out)
+        guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(k))") }
+        let xs = x.floats
+        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        for plane in 0..<(n * c) {
+            let base = plane * h * w
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var acc: Float = isMax ? -.infinity : 0
+                    var used = 0
+                    for ky in 0..<k[0] {
+                        let iy = oy * strides[0] - hy.begin + ky * dil[0]
+                        for kx in 0..<k[1] {
+                            let ix = ox * strides[1] - wx.begin + kx * dil[1]
+                            if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                            let v = xs[base + iy * w + ix]
+                            if isMax { acc = max(acc, v) } else { acc += v }
+                            used += 1
+                        }
+                    }
+                    if !isMax {
+                        var divisor = used
+                        if includePad {
+                            let y0 = oy * strides[0] - hy.begin, x0 = ox * strides[1] - wx.begin
+                            let y1 = min(y0 + k[0], h + hy.end), x1 = min(x0 + k[1], w + wx.end)
+                            divisor = (y1 - y0) * (x1 - x0)
+                        }
+                        acc /= Float(max(divisor, 1))
+                    }
+                    out[(plane * oh + oy) * ow + ox] = acc
+                }
+            }
+        }
+        return Tensor(shape: [n, c, oh, ow], floats: out)
+    }
+
+    static func globalPool(x: Tensor, isMax: Bool) throws -> Tensor {
+        guard x.shape.count >= 3 else { throw KernelError(reason: "input must have rank ≥ 3, got \(x.shape)") }
+        let planes = x.shape[0] * x.shape[1]
+        let size = x.shape.dropFirst(2).reduce(1, *)
+        let xs = x.floats
+        var out = [Float](repeating: 0, count: planes)
+        for p in 0..<planes {
+            let slice = xs[(p * size)..<((p + 1) * size)]
+            out[p] = isMax ? (slice.max() ?? 0) : slice.reduce(0, +) / Float(size)
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2), floats: out)
+    }
+
+    // MARK: Dense
+
+    static func gemm(a: Tensor, b: Tensor, c: Tensor?, node: Node, activation: Activation, threads: Int) throws -> Tensor {
+        guard a.shape.count == 2, b.shape.count == 2 else { throw KernelError(reason: "Gemm needs 2-D inputs, got \(a.shape) and \(b.shape)") }
+        let ta = node.int("transA", default: 0) == 1, tb = node.int("transB", default: 0) == 1
+        let alpha = node.float("alpha", default: 1), beta = node.float("beta", default: 1)
+        let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == kb else { throw KernelError(reason: "inner dimensions differ: A \(a.shape) and B \(b.shape) (transA=\(ta), transB=\(tb))") }
+        let av = a.floats, bv = b.floats
+        var out = [Float](repeating: 0, count: m * n)
+        if let c {
+            let cb = try broadcastTo(c, shape: [m, n])
+            for i in 0..<(m * n) { out[i] = beta * cb[i] }
+        }
+        out.withUnsafeMutableBufferPointer { o in
+            let op = o.baseAddress!
+            av.withUnsafeBufferPointer { ap in
+                bv.withUnsafeBufferPointer { bp in
+                    parallelFor(m * n, threads: m * n >= 256 ? threads : 1) { range in
+                        for idx in range {
+                            let i = idx / n, j = idx % n
+                            var s: Float = 0
+                            for p in 0..<k {
+                                let x = ta ? ap[p * m + i] : ap[i * k + p]
+                                let y = tb ? bp[j * k + p] : bp[p * n + j]
+                                s += x * y
+                            }
+                            op[idx] = activation.apply(op[idx] + alpha * s)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [m, n], floats: out)
+    }
+
+    static func matmul(a: Tensor, b: Tensor, threads: Int) throws -> Tensor {
+        var ashape = a.shape, bshape = b.shape
+        let aVec = ashape.count == 1, bVec = bshape.count == 1
+        if aVec { ashape = [1] + ashape }
+        if bVec { bshape = bshape + [1] }
+        guard ashape.count >= 2, bshape.count >= 2 else { throw KernelError(reason: "MatMul needs inputs of rank ≥ 1") }
+        let (m, k) = (ashape[ashape.count - 2], ashape[ashape.count - 1])
+        let (kb, n) = (bshape[bshape.count - 2], bshape[bshape.count - 1])
+        guard k == kb else { throw KernelError(reason: "inner dimensions differ: \(a.shape) × \(b.shape)") }
+        let batchA = Array(ashape.dropLast(2)), batchB = Array(bshape.dropLast(2))
+        let batch = try broadcastShape(batchA, batchB)
+        let batchCount = batch.reduce(1, *)
+        let aB = try broadcastTo(Tensor(shape: ashape, floats: a.floats), shape: batch + [m, k])
+        let bB = try broadcastTo(Tensor(shape: bshape, floats: b.floats), shape: batch + [k, n])
+        var out = [Float](repeating: 0, count: batchCount * m * n)
+        out.withUnsafeMutableBufferPointer { o in
+            let op = o.baseAddress!
+            parallelFor(batchCount * m, threads: batchCount * m * n >= 256 ? threads : 1) { range in
+                for row in range {
+                    let bi = row / m, i = row % m
+                    for j in 0..<n {
+                        var s: Float = 0
+                        for p in 0..<k { s += aB[(bi * m + i) * k + p] * bB[(bi * k + p) * n + j] }
+                        op[(bi * m + i) * n + j] = s
+                    }
+                }
+            }
+        }
+        var shape = batch + [m, n]
+        if aVec { shape.remove(at: shape.count - 2) }
+        if bVec { shape.removeLast() }
+        return Tensor(shape: shape, floats: out)
+    }
+
+    // MARK: Normalization and activations
+
+    static func batchNorm(x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, epsilon: Float) throws -> Tensor {
+        guard x.shape.count >= 2 else { throw KernelError(reason: "input must have rank ≥ 2, got \(x.shape)") }
+        let c = x.shape[1]
+        for (name, t) in [("scale", scale), ("B", bias), ("mean", mean), ("var", variance)] where t.count != c {
+            throw KernelError(reason: "\(name) has \(t.count) values but the input has \(c) channels")
+        }
+        let (s, b, mu, v) = (scale.floats, bias.floats, mean.floats, variance.floats)
+        let inner = x.shape.dropFirst(2).reduce(1, *)
+        var out = x.floats
+        for i in 0..<out.count {
+            let ch = (i / inner) % c
+            out[i] = (out[i] - mu[ch]) / (v[ch] + epsilon).squareRoot() * s[ch] + b[ch]
+        }
+        return Tensor(shape: x.shape, floats: out)
+    }
+
+    static func softmax(x: Tensor, axis: Int, legacy: Bool) throws -> Tensor {
+        let rank = x.shape.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard ax >= 0, ax < max(rank, 1) else { throw KernelError(reason: "axis \(axis) is out of range for shape \(x.shape)") }
+        var v = x.floats
+        let outer: Int, len: Int, inner: Int
+        if legacy {
+            outer = x.shape.prefix(ax).reduce(1, *)
+            len = x.shape.suffix(from: ax).reduce(1, *)
+            inner = 1
+        } else {
+            outer = x.shape.prefix(ax).reduce(1, *)
+            len = x.shape[ax]
+            inner = x.shape.suffix(from: ax + 1).reduce(1, *)
+        }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * len * inner + i
+                var mx = -Float.infinity
+                for j in 0..<len { mx = max(mx, v[base + j * inner]) }
+                var sum: Float = 0
+                for j in 0..<len {
+                    let e = expf(v[base + j * inner] - mx)
+                    v[base + j * inner] = e
+                    sum += e
+                }
+                for j in 0..<len { v[base + j * inner] /= sum }
+            }
+        }
+        return Tensor(shape: x.shape, floats: v)
+    }
+
+    static func unary(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+        Tensor(shape: x.shape, floats: x.floats.map(f))
+    }
+
+    // MARK: Broadcasting element-wise
+
+    static func broadcastShape(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        let rank = max(a.count, b.count)
+        let pa = Array(repeating: 1, count: rank - a.count) + a
+        let pb = Array(repeating: 1, count: rank - b.count) + b
+        return try (0..<rank).map { i in
+            if pa[i] == pb[i] || pb[i] == 1 { return pa[i] }
+            if pa[i] == 1 { return pb[i] }
+            throw KernelError(reason: "shapes \(a) and \(b) cannot be broadcast together")
+        }
+    }
+
+    static func broadcastTo(_ t: Tensor, shape: [Int]) throws -> [Float] {
+        let v = t.floats
+        if t.shape == shape { return v }
+        let total = shape.reduce(1, *)
+        if v.count == 1 { return [Float](repeating: v[0], count: total) }
+        let rank = shape.count
+        guard t.shape.count <= rank else { throw KernelError(reason: "cannot broadcast \(t.shape) to \(shape)") }
+        let padded = Array(repeating: 1, count: rank - t.shape.count) + t.shape
+        var strides = [Int](repeating: 0, count: rank)
+        var s = 1
+        for i in stride(from: rank - 1, through: 0, by: -1) {
+            if padded[i] == shape[i] { strides[i] = s } else if padded[i] == 1 { strides[i] = 0 } else {
+                throw KernelError(reason: "cannot broadcast \(t.shape) to \(shape)")
+            }
+            s *= padded[i]
+        }
+        var out = [Float](repeating: 0, count: total)
+        var index = [Int](repeating: 0, count: rank)
+        var src = 0
+        for o in 0..<total {
+            out[o] = v[src]
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1
+                src += strides[d]
+                if index[d] < shape[d] { break }
+                src -= strides[d] * index[d]
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    static func binary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
+        let shape = try broadcastShape(a.shape, b.shape)
+        let av = try broadcastTo(a, shape: shape), bv = try broadcastTo(b, shape: shape)
+        var out = [Float](repeating: 0, count: av.count)
+        for i in 0..<out.count { out[i] = f(av[i], bv[i]) }
+        return Tensor(shape: shape, floats: out)
+    }
+
+    // MARK: Shape manipulation
+
+    static func reshape(_ x: Tensor, to spec: [Int64], allowZero: Bool) throws -> Tensor {
+        var shape = spec.map { Int($0) }
+        for i in shape.indices where shape[i] == 0 && !allowZero {
+            guard i < x.shape.count else { throw KernelError(reason: "shape \(spec) copies dimension \(i) that \(x.shape) does not have") }
+            shape[i] = x.shape[i]
+        }
+        let unknown = shape.indices.filter { shape[$0] == -1 }
+        guard unknown.count <= 1 else { throw KernelError(reason: "shape \(spec) has more than one -1") }
+        if let u = unknown.first {
+            let known = shape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
+            guard known > 0, x.count % known == 0 else { throw KernelError(reason: "cannot reshape \(x.shape) to \(spec)") }
+            shape[u] = x.count / known
+        }
+        guard shape.reduce(1, *) == x.count else { throw KernelError(reason: "cannot reshape \(x.shape) (\(x.count) values) to \(spec)") }
+        var y = x
+        y.shape = shape
+        return y
+    }
+
+    static func transpose(_ x: Tensor, perm: [Int]?) throws -> Tensor {
+        let rank = x.shape.count
+        let p = perm ?? Array((0..<rank).reversed())
+        guard p.sorted() == Array(0..<rank) else { throw KernelError(reason: "perm \(p) is not a permutation of \(rank) axes") }
+        let outShape = p.map { x.shape[$0] }
+        var inStrides = [Int](repeating: 1, count: rank)
+        for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * x.shape[i + 1] }
+        let v = x.floats
+        var out = [Float](repeating: 0, count: v.count)
+        var index = [Int](repeating: 0, count: rank)
+        for o in 0..<v.count {
+            var src = 0
+            for d in 0..<rank { src += index[d] * inStrides[p[d]] }
+            out[o] = v[src]
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < outShape[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return Tensor(shape: outShape, floats: out)
+    }
+
+    static func concat(_ xs: [Tensor], axis: Int) throws -> Tensor {
+        guard let first = xs.first else { throw KernelError(reason: "Concat needs at least one input") }
+        let rank = first.shape.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard ax >= 0, ax < rank else { throw KernelError(reason: "axis \(axis) out of range for rank \(rank)") }
+        for t in xs where t.shape.count != rank || (0..<rank).contains(where: { $0 != ax && t.shape[$0] != first.shape[$0] }) {
+            throw KernelError(reason: "inputs \(xs.map(\.shape)) differ outside axis \(ax)")
+        }
+        let outer = first.shape.prefix(ax).reduce(1, *)
+        let inner = first.shape.suffix(from: ax + 1).reduce(1, *)
+        var out: [Float] = []
+        out.reserveCapacity(xs.reduce(0) { $0 + $1.count })
+        let values = xs.map(\.floats)
+        for o in 0..<outer {
+            for (t, v) in zip(xs, values) {
+                let chunk = t.shape[ax] * inner
+                out.append(contentsOf: v[(o * chunk)..<((o + 1) * chunk)])
+            }
+        }
+        var shape = first.shape
+        shape[ax] = xs.reduce(0) { $0 + $1.shape[ax] }
+        return Tensor(shape: shape, floats: out)
+    }
+}
