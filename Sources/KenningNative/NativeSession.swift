@@ -217,3 +217,10 @@ public final class NativeSession: InferenceSession {
         return []
     }
 }
+
+extension NativeSession {
+    /// Evaluates one node on constant inputs (used by constant folding).
+    public static func evaluate(_ node: Node, _ inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+        try kernel(for: node, opset: opset, threads: 1)(inputs)
+    }
+}

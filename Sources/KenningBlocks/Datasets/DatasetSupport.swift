@@ -1,0 +1,70 @@
+import KenningCore
+
+/// SplitMix64: small, fast and identical in Swift and in the training script (scripts/digits_split.py).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The split every dataset uses: per class (in ascending order), shuffle that class's indices with SplitMix64
+/// (Fisher–Yates from the end), put the first round(n·fraction) into the test part; both parts sorted.
+public func stratifiedSplit(labels: [Int], indices: [Int], testFraction: Double, seed: Int) -> (train: [Int], test: [Int]) {
+    if testFraction <= 0 { return (indices.sorted(), []) }
+    if testFraction >= 1 { return ([], indices.sorted()) }
+    var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
+    var train: [Int] = [], test: [Int] = []
+    for c in Set(indices.map { labels[$0] }).sorted() {
+        var idx = indices.filter { labels[$0] == c }
+        if idx.count > 1 {
+            for i in stride(from: idx.count - 1, to: 0, by: -1) {
+                let j = Int(rng.next() % UInt64(i + 1))
+                idx.swapAt(i, j)
+            }
+        }
+        let nt = Int((Double(idx.count) * testFraction + 0.5).rounded(.down))
+        test += idx.prefix(nt)
+        train += idx.dropFirst(nt)
+    }
+    return (train.sorted(), test.sorted())
+}
+
+/// Keeps `fraction` of each class, in the original order (Kenning's `reduce_dataset`).
+public func reduceStratified(labels: [Int], fraction: Double) -> [Int] {
+    guard fraction < 1 else { return Array(labels.indices) }
+    var totals: [Int: Int] = [:]
+    for l in labels { totals[l, default: 0] += 1 }
+    var taken: [Int: Int] = [:]
+    return labels.indices.filter { i in
+        let c = labels[i]
+        let limit = max(1, Int((Double(totals[c]!) * fraction).rounded()))
+        guard taken[c, default: 0] < limit else { return false }
+        taken[c, default: 0] += 1
+        return true
+    }
+}
+
+/// Parameters every dataset takes (Kenning's Dataset base class), declared once.
+public enum DatasetParameters {
+    public static func common(root: JSONValue?) -> [ParameterSpec] {
+        [
+            ParameterSpec("dataset_root", .path, default: root, help: "Directory that holds the data set"),
+            ParameterSpec("inference_batch_size", .integer, default: 1, range: 1...65536, help: "Samples per inference batch"),
+            ParameterSpec("download_dataset", .boolean, default: true, help: "Download the data set when it is missing"),
+            ParameterSpec("force_download_dataset", .boolean, default: false, help: "Download even when the data is present"),
+            ParameterSpec("external_calibration_dataset", .path, default: .null, nullable: true,
+                          help: "Directory with calibration samples (unused by the built-in data sets)"),
+            ParameterSpec("split_fraction_test", .number, default: 0.2, range: 0...1, help: "Fraction of samples in the test split"),
+            ParameterSpec("split_fraction_val", .number, default: .null, nullable: true, range: 0...1,
+                          help: "Fraction of samples in the validation split (taken from the training part)"),
+            ParameterSpec("split_seed", .integer, default: 1234, help: "Seed of the split's shuffle"),
+            ParameterSpec("reduce_dataset", .number, default: 1.0, range: 0.000001...1, help: "Fraction of the data set to use (0 < x ≤ 1)"),
+        ]
+    }
+}

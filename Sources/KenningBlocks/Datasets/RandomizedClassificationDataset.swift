@@ -1,0 +1,47 @@
+import KenningCore
+
+/// Random inputs with random labels, for pure-latency runs (Kenning's RandomizedClassificationDataset).
+public struct RandomizedClassificationDataset: Dataset {
+    public static let description = BlockDescription(
+        kind: .dataset, name: "RandomizedClassificationDataset", kenningModule: "kenning.datasets.random_dataset",
+        summary: "Uniform random samples and labels for latency measurements (accuracy is meaningless)",
+        parameters: DatasetParameters.common(root: "build/random-dataset") + [
+            ParameterSpec("samplescount", .integer, default: 1000, range: 1...1_000_000, help: "Number of samples"),
+            ParameterSpec("inputdims", .numberList, default: [224, 224, 3], help: "Shape of one sample"),
+            ParameterSpec("outputdims", .numberList, default: [1000], help: "Shape of one output; its size is the class count"),
+        ])
+
+    public let classNames: [String]
+    public let sampleShape: [Int]
+    public let trainIndices: [Int]
+    public let testIndices: [Int]
+    public let batchSize: Int
+    private let seed: UInt64
+    private let labels: [Int]
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        let dims = (p.doubles("inputdims") ?? []).map { Int($0) }
+        guard !dims.isEmpty, dims.allSatisfy({ $0 > 0 }) else {
+            throw .badInput("inputdims must be a non-empty list of positive sizes", path: "$.parameters.inputdims", fix: "e.g. [8, 8] or [224, 224, 3]")
+        }
+        let classes = (p.doubles("outputdims") ?? []).map { Int($0) }.reduce(1, *)
+        guard classes > 0 else { throw .badInput("outputdims must describe at least one class", path: "$.parameters.outputdims", fix: "e.g. [10]") }
+        sampleShape = dims
+        classNames = (0..<classes).map { "class_\($0)" }
+        batchSize = p.int("inference_batch_size")
+        seed = UInt64(bitPattern: Int64(p.int("split_seed")))
+        var rng = SplitMix64(seed: seed ^ 0x5EED)
+        labels = (0..<p.int("samplescount")).map { _ in Int(rng.next() % UInt64(classes)) }
+        let kept = reduceStratified(labels: labels, fraction: p.double("reduce_dataset"))
+        let split = stratifiedSplit(labels: labels, indices: kept, testFraction: p.double("split_fraction_test"), seed: p.int("split_seed"))
+        trainIndices = split.train
+        testIndices = split.test
+    }
+
+    public func sample(_ index: Int) -> [Float] {
+        var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
+        return (0..<sampleShape.reduce(1, *)).map { _ in Float(rng.next() >> 40) / Float(1 << 24) }
+    }
+
+    public func label(_ index: Int) -> Int { labels[index] }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import KenningCore
+import KenningModel
+
+/// Any ONNX image classifier: one image input, one class-score output.
+public struct ONNXImageClassifier: ModelWrapper {
+    public static let description = BlockDescription(
+        kind: .modelWrapper, name: "ONNXImageClassifier",
+        summary: "An ONNX image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output",
+        parameters: [
+            ParameterSpec("model_path", .path, help: "Path of the .onnx model"),
+            ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
+            ParameterSpec("input_mean", .number, default: 0.0, help: "Subtracted from every raw sample value"),
+            ParameterSpec("input_std", .number, default: 1.0, range: 1e-12...1e12, help: "Divides every value after the mean is subtracted"),
+            ParameterSpec("input_layout", .choice(["NCHW", "NHWC"]), default: "NCHW",
+                          help: "Layout of the model's image input; samples are HWC (or HW for grey images)"),
+        ],
+        outputFormats: [.onnx])
+
+    public let modelPath: String
+    public let format = ModelFormat.onnx
+    public let mean: Float
+    public let std: Float
+    public let layout: String
+
+    public var framework: FrameworkInfo { FrameworkInfo(name: "onnx", version: "ir") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        modelPath = p.string("model_path") ?? ""
+        mean = Float(p.double("input_mean"))
+        std = Float(p.double("input_std"))
+        layout = p.string("input_layout") ?? "NCHW"
+    }
+
+    public func artifact() throws(KenningError) -> ModelArtifact {
+        let model: Model
+        do {
+            model = try ONNX.load(path: modelPath)
+        } catch {
+            throw error.under("$.parameters.model_path")
+        }
+        let io = model.ioSpec
+        guard io.inputs.count == 1 else {
+            throw .badInput("\(modelPath) has \(io.inputs.count) inputs; an image classifier takes exactly one", file: modelPath,
+                            fix: "use a model with a single image input")
+        }
+        guard !io.outputs.isEmpty else { throw .badInput("\(modelPath) declares no outputs", file: modelPath, fix: "re-export the model") }
+        return ModelArtifact(path: modelPath, format: .onnx, io: io)
+    }
+
+    public func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {
+        guard let spec = io.inputs.first else { throw .failure("the model has no input") }
+        let perSample = sampleShape.reduce(1, *)
+        var shape = spec.shape
+        guard !shape.isEmpty else { throw .failure("input \"\(spec.name)\" has no shape in the model") }
+        shape[0] = samples.count
+        let known = shape.dropFirst().filter { $0 > 0 }.reduce(1, *)
+        if let u = shape.dropFirst().firstIndex(of: -1) { shape[u] = perSample / max(known, 1) }
+        guard shape.dropFirst().reduce(1, *) == perSample else {
+            throw .badInput("samples of shape \(sampleShape) do not fit the model input \"\(spec.name)\" \(spec.shape)",
+                            fix: "use a dataset whose samples match the model, or another model")
+        }
+        var values: [Float] = []
+        values.reserveCapacity(samples.count * perSample)
+        for s in samples {
+            var x = s.map { ($0 - mean) / std }
+            if layout == "NCHW", sampleShape.count == 3, sampleShape[2] > 1 {
+                let (h, w, c) = (sampleShape[0], sampleShape[1], sampleShape[2])
+                var t = [Float](repeating: 0, count: x.count)
+                for y in 0..<h { for xx in 0..<w { for ch in 0..<c { t[(ch * h + y) * w + xx] = x[(y * w + xx) * c + ch] } } }
+                x = t
+            }
+            values += x
+        }
+        return [Tensor(shape: shape, floats: values)]
+    }
+
+    public func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {
+        guard let out = outputs.first, out.shape.count >= 1 else { throw .failure("the model returned no output") }
+        let n = out.shape[0]
+        let classes = n > 0 ? out.count / n : 0
+        let v = out.floats
+        return (0..<n).map { Array(v[($0 * classes)..<(($0 + 1) * classes)]) }
+    }
+}

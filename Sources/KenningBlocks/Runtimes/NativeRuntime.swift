@@ -1,0 +1,57 @@
+import Foundation
+import KenningCore
+import KenningModel
+import KenningNative
+
+/// The Swift inference runtime. `reference` is the plain-Swift backend, the correctness oracle for every op.
+public struct NativeRuntime: Runtime {
+    public static let description = BlockDescription(
+        kind: .runtime, name: "NativeRuntime",
+        summary: "Runs ONNX models in-process with Swift kernels",
+        parameters: [
+            ParameterSpec("save_model_path", .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)"),
+            ParameterSpec("num_threads", .integer, default: 1, range: 1...256, help: "Worker threads per operator"),
+            ParameterSpec("backend", .choice(["reference"]), default: "reference", help: "Kernel backend"),
+            ParameterSpec("batch_size", .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
+            ParameterSpec("disable_performance_measurements", .boolean, default: false,
+                          help: "Skip CPU and memory sampling during the session"),
+        ],
+        inputFormats: [.onnx])
+
+    public let saveModelPath: String?
+    public let threads: Int
+    public let backend: String
+    public let inputFormats: [ModelFormat] = [.onnx]
+    public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning-native", version: KenningVersion.current) }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        saveModelPath = p.string("save_model_path")
+        threads = p.int("num_threads")
+        backend = p.string("backend") ?? "reference"
+    }
+
+    public func incompatibility(with artifact: ModelArtifact) -> String? {
+        guard artifact.format == .onnx else { return "NativeRuntime runs onnx models, not \(artifact.format)" }
+        guard let model = try? ONNX.load(path: artifact.path) else { return nil }
+        let unsupported = NativeOps.unsupportedNodes(in: model)
+        if !unsupported.isEmpty {
+            return "NativeRuntime has no kernel for op(s) \(Set(unsupported.map(NativeOps.key)).sorted().joined(separator: ", "))"
+        }
+        return nil
+    }
+
+    public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
+        guard artifact.format == .onnx else { throw .badInput("NativeRuntime cannot load a \(artifact.format) model", fix: "use an onnx model") }
+        let model = try ONNX.load(path: artifact.path)
+        var batchShapes: [String: [Int]] = [:]
+        for input in model.graph.runtimeInputs {
+            batchShapes[input.name] = (input.shape ?? []).map { $0.value ?? 1 }
+        }
+        do {
+            _ = try ShapeInference.infer(model, inputShapes: batchShapes)
+        } catch {
+            throw error.inFile(artifact.path)
+        }
+        return try NativeSession(model: model, threads: threads)
+    }
+}

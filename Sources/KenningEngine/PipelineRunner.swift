@@ -1,0 +1,232 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+
+/// Runs one scenario: optimizations (`kenning optimize`), measurements (`kenning test`), or both.
+public struct PipelineRunner {
+    public let scenario: Scenario
+    public let configPath: String?
+    public let command: [String]
+    public let log: @Sendable (String) -> Void
+
+    public init(scenario: Scenario, configPath: String?, command: [String], log: @escaping @Sendable (String) -> Void) {
+        self.scenario = scenario
+        self.configPath = configPath
+        self.command = command
+        self.log = log
+    }
+
+    struct Built {
+        var wrapper: any ModelWrapper
+        var dataset: (any Dataset)?
+        var optimizers: [(config: BlockConfig, block: any Optimizer)]
+        var runtime: (config: BlockConfig?, block: any Runtime)
+    }
+
+    func build() throws(KenningError) -> Built {
+        func make<T>(_ config: BlockConfig, _ pick: (BlockMaker) -> ((ResolvedParameters) throws(KenningError) -> T)?) throws(KenningError) -> T {
+            guard let maker = pick(config.entry.maker) else { throw .failure("internal: \(config.entry.description.name) has the wrong kind") }
+            do {
+                return try maker(config.parameters)
+            } catch {
+                throw error.under(config.jsonPath)
+            }
+        }
+        let wrapper = try make(scenario.modelWrapper) { if case let .modelWrapper(f) = $0 { return f }; return nil }
+        let dataset = try scenario.dataset.map { (c: BlockConfig) throws(KenningError) -> any Dataset in
+            try make(c) { if case let .dataset(f) = $0 { return f }; return nil }
+        }
+        var optimizers: [(BlockConfig, any Optimizer)] = []
+        for c in scenario.optimizers {
+            optimizers.append((c, try make(c) { if case let .optimizer(f) = $0 { return f }; return nil }))
+        }
+        let runtime: (BlockConfig?, any Runtime)
+        if let c = scenario.runtime {
+            runtime = (c, try make(c) { if case let .runtime(f) = $0 { return f }; return nil })
+        } else {
+            let defaults = ResolvedParameters(values: NativeRuntime.description.parameters.compactMap { s in s.defaultValue.map { (s.name, $0) } }
+                + [("save_model_path", .string(""))])
+            runtime = (nil, try NativeRuntime(defaults))
+        }
+        return Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime)
+    }
+
+    /// Runs the pipeline and returns the measurements (also written to `measurementsPath` when given).
+    @discardableResult
+    public func run(optimize: Bool, test: Bool, measurementsPath: String?) throws(KenningError) -> JSONValue {
+        let built = try build()
+        var artifact = try built.wrapper.artifact()
+        var measurements: [(String, JSONValue)] = []
+        var optimizerRecords: [JSONValue] = []
+        var compileTimes: [JSONValue] = []
+
+        // Check the chain before any work: each block must accept the format the previous one produces.
+        var format = artifact.format
+        for (config, block) in built.optimizers {
+            guard block.inputFormats.contains(format) else {
+                throw .badInput("\(config.entry.description.name) does not accept \(format) models", path: config.jsonPath,
+                                fix: "reorder the optimizers or add a converter; it accepts \(block.inputFormats.map(\.rawValue).joined(separator: ", "))")
+            }
+            format = block.outputFormat
+        }
+        let runtimeBlock = built.runtime.block
+        let runtimePath = built.runtime.config?.jsonPath ?? "$.runtime"
+        if test, !runtimeBlock.inputFormats.contains(format) {
+            throw .badInput("\(built.runtime.config?.entry.description.name ?? "the runtime") cannot run \(format) models", path: runtimePath,
+                            fix: "choose a runtime that accepts \(format)")
+        }
+
+        if optimize, !built.optimizers.isEmpty {
+            let context = OptimizationContext(dataset: built.dataset, modelWrapper: built.wrapper)
+            for (config, block) in built.optimizers {
+                let t0 = monotonicSeconds()
+                log("optimizing with \(config.label) -> \(block.compiledModelPath)")
+                do {
+                    artifact = try block.compile(artifact, context: context)
+                } catch {
+                    throw error.under(config.jsonPath)
+                }
+                compileTimes.append(.double(monotonicSeconds() - t0))
+                optimizerRecords.append(.object([("compiler_framework", .string(block.framework.name)),
+                                                 ("compiler_version", .string(block.framework.version))]))
+            }
+            // The runtime loads its own save_model_path (Kenning's contract): give it this run's model, never a stale file.
+            if let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
+                try Files.copyReplacing(artifact.path, to: save)
+                try IOSpecFile.write(artifact.io, nextTo: save)
+                artifact.path = save
+            }
+        } else if test, let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
+            guard FileManager.default.fileExists(atPath: save) else {
+                throw .badInput("the runtime's model \(save) does not exist", path: "\(runtimePath).parameters.save_model_path",
+                                fix: built.optimizers.isEmpty ? "set save_model_path to the model, or run `kenning optimize test`"
+                                    : "run `kenning optimize test` to create it")
+            }
+            artifact.path = save
+        }
+        guard test else {
+            if let measurementsPath {
+                measurements = header(built: built, optimizerRecords: optimizerRecords, artifact: artifact) + [("optimization_time", .array(compileTimes))]
+                try Files.writeJSON(.object(measurements), to: measurementsPath, indent: 2)
+            }
+            return .object(measurements)
+        }
+        guard let dataset = built.dataset else {
+            throw .badInput("`kenning test` needs a dataset", path: "$", fix: "add a \"dataset\" block to the scenario")
+        }
+        if let reason = runtimeBlock.incompatibility(with: artifact) {
+            throw .badInput("incompatible pipeline: \(reason)", path: runtimePath, fix: "choose another runtime or model")
+        }
+        measurements = header(built: built, optimizerRecords: optimizerRecords, artifact: artifact)
+        if !compileTimes.isEmpty { measurements.append(("optimization_time", .array(compileTimes))) }
+        measurements += try measure(runtime: runtimeBlock, artifact: artifact, wrapper: built.wrapper, dataset: dataset,
+                                    runtimeBatch: built.runtime.config?.parameters.int("batch_size") ?? 1,
+                                    sample: !(built.runtime.config?.parameters.bool("disable_performance_measurements") ?? false))
+        let doc = JSONValue.object(measurements)
+        if let measurementsPath { try Files.writeJSON(doc, to: measurementsPath, indent: 2) }
+        return doc
+    }
+
+    func header(built: Built, optimizerRecords: [JSONValue], artifact: ModelArtifact) -> [(String, JSONValue)] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: artifact.path)[.size] as? Int) ?? 0
+        return [
+            ("command", .array(command.map { .string($0) })),
+            ("build_cfg", scenario.json),
+            ("cfg_path", configPath.map { .string($0) } ?? .null),
+            ("model_framework", .string(built.wrapper.framework.name)),
+            ("model_version", .string(built.wrapper.framework.version)),
+            ("optimizers", .array(optimizerRecords)),
+            ("runtime", .object([("framework", .string(built.runtime.block.framework.name)), ("version", .string(built.runtime.block.framework.version))])),
+            ("compiled_model_path", .string(artifact.path)),
+            ("compiled_model_size", .int(size ?? 0)),
+            ("class_names", .array((built.dataset?.classNames ?? []).map { .string($0) })),
+            ("versions", .object([("swift-kenning", .string(KenningVersion.current))])),
+            ("environment", Environment.fingerprint()),
+            ("measurement_settings", scenario.measurement.json),
+        ]
+    }
+
+    func measure(runtime: any Runtime, artifact: ModelArtifact, wrapper: any ModelWrapper, dataset: any Dataset, runtimeBatch: Int,
+                 sample: Bool) throws(KenningError) -> [(String, JSONValue)]
+    {
+        let settings = scenario.measurement
+        let test = dataset.testIndices
+        guard !test.isEmpty else {
+            throw .badInput("the dataset's test split is empty", path: "$.dataset.parameters.split_fraction_test", fix: "use a test fraction above 0")
+        }
+        let batch = max(1, dataset.batchSize)
+        let batches = stride(from: 0, to: test.count, by: batch).map { Array(test[$0..<min($0 + batch, test.count)]) }
+        let sampler = SystemSampler()
+        if sample { sampler.start() }
+        let cpu0 = Environment.processCPUSeconds()
+        let session = try runtime.load(artifact)
+        func infer(_ indices: [Int]) throws(KenningError) -> ([Tensor], Double) {
+            var samples = indices.map(dataset.sample)
+            let real = samples.count
+            while samples.count < runtimeBatch { samples.append([Float](repeating: 0, count: dataset.sampleShape.reduce(1, *))) }
+            let inputs = try wrapper.preprocess(samples, sampleShape: dataset.sampleShape, io: artifact.io)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var outputs = try session.run(inputs)
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            if real < samples.count, var first = outputs.first, first.shape.first == samples.count {
+                let per = first.count / samples.count
+                first = Tensor(shape: [real] + first.shape.dropFirst(), floats: Array(first.floats.prefix(real * per)))
+                outputs[0] = first
+            }
+            return (outputs, dt)
+        }
+        var warmup: [Double] = []
+        for i in 0..<settings.warmupRuns {
+            warmup.append(try infer(batches[i % batches.count]).1)
+        }
+        let classes = dataset.classNames.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var top5 = 0, total = 0
+        var steps: [Double] = [], stamps: [Double] = []
+        let start = monotonicSeconds()
+        var timed = 0.0
+        var pass = 0
+        outer: while true {
+            for b in batches {
+                let (outputs, dt) = try infer(b)
+                steps.append(dt)
+                stamps.append(monotonicSeconds())
+                timed += dt
+                if pass == 0 {
+                    let scores = try wrapper.postprocess(outputs)
+                    guard scores.count == b.count else {
+                        throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
+                    }
+                    for (idx, s) in zip(b, scores) {
+                        let truth = dataset.label(idx)
+                        let ranked = s.indices.sorted { s[$0] > s[$1] }
+                        let pred = ranked.first ?? 0
+                        if truth < classes, pred < classes { confusion[truth][pred] += 1 }
+                        if ranked.prefix(5).contains(truth) { top5 += 1 }
+                        total += 1
+                    }
+                } else if (steps.count >= settings.minRuns && timed >= settings.minTime) || monotonicSeconds() - start >= settings.maxTime {
+                    break outer
+                }
+            }
+            pass += 1
+            if (steps.count >= settings.minRuns && timed >= settings.minTime) || monotonicSeconds() - start >= settings.maxTime { break }
+        }
+        let cpuUsed = Environment.processCPUSeconds() - cpu0
+        let samples = sampler.stop()
+        log(String(format: "measured %d inferences over %.2f s (%d warm-up excluded)", steps.count, monotonicSeconds() - start, warmup.count))
+        return [
+            ("warmup_inference_step", JSONValue(warmup)),
+            ("target_inference_step", JSONValue(steps)),
+            ("target_inference_step_timestamp", JSONValue(stamps)),
+            ("session_utilization_cpus_percent", .array(samples.cpusPercent.map { JSONValue($0) })),
+            ("session_utilization_mem_percent", JSONValue(samples.memPercent)),
+            ("session_utilization_timestamp", JSONValue(samples.timestamps)),
+            ("session_process_cpu_seconds", .double(cpuUsed)),
+            ("session_process_peak_rss_bytes", .int(Environment.peakRSSBytes())),
+            ("eval_confusion_matrix", .array(confusion.map { JSONValue($0) })),
+            ("top_5_count", .int(top5)),
+            ("total", .int(total)),
+        ]
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import KenningCore
+
+/// Samples system-wide CPU (per core) and memory use from /proc every `interval` seconds, on its own thread.
+/// Each CPU sample is the busy share since the previous sample, so no sample is a meaningless zero.
+public final class SystemSampler: @unchecked Sendable {
+    public struct Samples: Sendable {
+        public var cpusPercent: [[Double]] = []
+        public var memPercent: [Double] = []
+        public var timestamps: [Double] = []
+    }
+
+    private let interval: Double
+    private let lock = NSLock()
+    private var samples = Samples()
+    private var running = false
+    private var thread: Thread?
+    private let done = DispatchSemaphore(value: 0)
+
+    public init(interval: Double = 0.1) { self.interval = interval }
+
+    public func start() {
+        lock.lock()
+        running = true
+        lock.unlock()
+        let t = Thread { [self] in
+            var previous = SystemSampler.cpuTimes()
+            while isRunning {
+                Thread.sleep(forTimeInterval: interval)
+                let now = SystemSampler.cpuTimes()
+                let percents = zip(previous, now).map { a, b -> Double in
+                    let total = Double(b.total - a.total)
+                    return total > 0 ? 100 * Double(b.busy - a.busy) / total : 0
+                }
+                previous = now
+                let mem = SystemSampler.memoryPercent()
+                lock.lock()
+                samples.cpusPercent.append(percents)
+                samples.memPercent.append(mem)
+                samples.timestamps.append(monotonicSeconds())
+                lock.unlock()
+            }
+            done.signal()
+        }
+        thread = t
+        t.start()
+    }
+
+    private var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running
+    }
+
+    /// Stops sampling and returns everything collected.
+    public func stop() -> Samples {
+        lock.lock()
+        let wasRunning = running
+        running = false
+        lock.unlock()
+        if wasRunning, thread != nil { done.wait() }
+        lock.lock()
+        defer { lock.unlock() }
+        return samples
+    }
+
+    /// (busy, total) jiffies per core from /proc/stat.
+    static func cpuTimes() -> [(busy: UInt64, total: UInt64)] {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").filter { $0.hasPrefix("cpu") && !$0.hasPrefix("cpu ") }.map { line in
+            let f = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+            let total = f.prefix(8).reduce(0, +)
+            let idle = (f.count > 3 ? f[3] : 0) + (f.count > 4 ? f[4] : 0)
+            return (total - idle, total)
+        }
+    }
+
+    /// Used memory in percent, as psutil computes `virtual_memory().percent`: (total - available) / total.
+    static func memoryPercent() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
+        var total = 0.0, available = 0.0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, let v = Double(parts[1]) else { continue }
+            if parts[0] == "MemTotal:" { total = v }
+            if parts[0] == "MemAvailable:" { available = v }
+        }
+        return total > 0 ? 100 * (total - available) / total : 0
+    }
+}
+
+/// Seconds on the monotonic clock.
+public func monotonicSeconds() -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+}
+
+/// Facts about this machine and process recorded with every run.
+public enum Environment {
+    public static func fingerprint() -> JSONValue {
+        var cpu = "unknown"
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let v = line.split(separator: ":", maxSplits: 1).last
+        {
+            cpu = v.trimmingCharacters(in: .whitespaces)
+        }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).compactMap { Double($0) } ?? []
+        return .object([
+            ("cpu_model", .string(cpu)),
+            ("logical_cores", .int(ProcessInfo.processInfo.activeProcessorCount)),
+            ("memory_bytes", .int(Int(ProcessInfo.processInfo.physicalMemory))),
+            ("load_average", JSONValue(load)),
+            ("os", .string(ProcessInfo.processInfo.operatingSystemVersionString)),
+        ])
+    }
+
+    /// Peak resident memory of this process (VmHWM) in bytes.
+    public static func peakRSSBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ")[1])
+        else { return 0 }
+        return kb * 1024
+    }
+
+    /// User + system CPU seconds used by this process so far.
+    public static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
