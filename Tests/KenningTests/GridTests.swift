@@ -1,0 +1,127 @@
+import Foundation
+import KenningCore
+import KenningEngine
+import Testing
+
+@Suite struct GridSemantics {
+    @Test func productVariesLastListFastest() {
+        #expect(GridSearch.product([[1, 2], [10, 20, 30]]) == [[1, 10], [1, 20], [1, 30], [2, 10], [2, 20], [2, 30]])
+        #expect(GridSearch.product([[Int]]()) == [[]])
+    }
+
+    @Test func orderedPowerSetBySizeThenPosition() {
+        #expect(GridSearch.orderedPowerSet(["A", "B", "C"]) == [["A"], ["B"], ["C"], ["A", "B"], ["A", "C"], ["B", "C"], ["A", "B", "C"]])
+        #expect(GridSearch.orderedPowerSet([String]()).isEmpty)
+    }
+
+    @Test func alternativeExpansionKeepsParameterOrder() throws {
+        let alt: JSONValue = .object([("type", "X"), ("parameters", .object([("a", [1, 2]), ("b", ["p", "q"])]))])
+        let blocks = try GridSearch.expand(alternative: alt, path: "$.runtime[0]")
+        let pairs = blocks.map { ($0["parameters"]!["a"]!.intValue!, $0["parameters"]!["b"]!.stringValue!) }
+        #expect(pairs.map(\.0) == [1, 1, 2, 2])
+        #expect(pairs.map(\.1) == ["p", "q", "p", "q"])
+    }
+
+    /// Kenning's worked example: TFLite (grid 1) and TVM (grid 2: NHWC, NCHW) give 5 chains, in this order.
+    @Test func optimizerChainsMatchKenningWorkedExample() throws {
+        let tflite: JSONValue = .object([("type", "T"), ("parameters", .object([("target", ["default"])]))])
+        let tvm: JSONValue = .object([("type", "V"), ("parameters", .object([("conv2d_data_layout", ["NHWC", "NCHW"])]))])
+        let chains = try GridSearch.candidates(for: "optimizers", value: [tflite, tvm], path: "$.optimizers")
+        let names = chains.map { chain in
+            chain.arrayValue!.map { b in b["type"]!.stringValue! + (b["parameters"]!["conv2d_data_layout"]?.stringValue.map { "_" + $0 } ?? "") }
+                .joined(separator: "+")
+        }
+        #expect(names == ["T", "V_NHWC", "T+V_NHWC", "V_NCHW", "T+V_NCHW"])
+    }
+
+    /// ∏(gᵢ+1) − 1 unique chains: grids 2 and 3 give 3·4 − 1 = 11.
+    @Test func chainCountFormula() throws {
+        let a: JSONValue = .object([("type", "A"), ("parameters", .object([("x", [1, 2])]))])
+        let b: JSONValue = .object([("type", "B"), ("parameters", .object([("y", [1, 2, 3])]))])
+        #expect(try GridSearch.candidates(for: "optimizers", value: [a, b], path: "$").count == 11)
+        let c: JSONValue = .object([("type", "C"), ("parameters", .object([("z", [true])]))])
+        #expect(try GridSearch.candidates(for: "optimizers", value: [a, b, c], path: "$").count == 23)
+    }
+
+    @Test func nonOptimizerAlternativesConcatenate() throws {
+        let r1: JSONValue = .object([("type", "R1"), ("parameters", .object([("t", [1, 2])]))])
+        let r2: JSONValue = .object([("type", "R2"), ("parameters", .object([]))])
+        let c = try GridSearch.candidates(for: "runtime", value: [r1, r2], path: "$.runtime")
+        #expect(c.map { $0["type"]!.stringValue! } == ["R1", "R1", "R2"])
+    }
+
+    @Test func pathPrefixing() {
+        let p: JSONValue = .object([
+            ("optimizers", [.object([("type", "A"), ("parameters", .object([("compiled_model_path", "build/compiled_model.tar")]))])]),
+            ("runtime", .object([("type", "R"), ("parameters", .object([("save_model_path", "build/compiled_model.tflite")]))])),
+        ])
+        let q = FineTuneRunner.prefixPaths(p, id: 7)
+        #expect(q["optimizers"]!.arrayValue![0]["parameters"]!["compiled_model_path"] == "build/7_compiled_model.tar")
+        #expect(q["runtime"]!["parameters"]!["save_model_path"] == "build/7_compiled_model.tflite")
+        #expect(Files.prefixed("model.onnx", id: 3) == "3_model.onnx")
+    }
+
+    @Test func defaultGridHasEightPipelinesWithStableIDs() throws {
+        let doc = try ConfigFile.load(repo("examples/digits-fine-tune.json"))
+        let op = try OptimizationParameters.parse(doc)
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(repoRoot)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let runner = FineTuneRunner(options: FineTuneOptions(configPath: "examples/digits-fine-tune.json", outputPath: "build/x.json",
+                                                             generateScenarios: nil, verbosity: "INFO", timeout: 60, executable: ""), say: { _ in })
+        let first = try runner.plan(doc, parameters: op)
+        let second = try runner.plan(doc, parameters: op)
+        #expect(first.count == 8)
+        #expect(first.compactMap(\.id) == Array(0..<8))
+        #expect(first.map { $0.pipeline.serialized() } == second.map { $0.pipeline.serialized() })
+        // Runtime varies fastest: pipelines 0 and 1 share the optimizer chain and differ in threads.
+        #expect(first[0].pipeline["optimizers"] != nil)
+        #expect(first[0].pipeline["runtime"]!["parameters"]!["num_threads"] == 1)
+        #expect(first[1].pipeline["runtime"]!["parameters"]!["num_threads"] == 2)
+        #expect(first[1].pipeline["runtime"]!["parameters"]!["save_model_path"] == "build/digits/1_compiled_model.onnx")
+    }
+}
+
+@Suite struct MetricFormulas {
+    @Test func classificationMetricsByHand() {
+        // rows = truth, columns = prediction
+        let m: [[Double]] = [[3, 1], [0, 4]]
+        let r = Dictionary(Metrics.classification(confusion: m), uniquingKeysWith: { a, _ in a })
+        #expect(abs(r["accuracy"]! - 7.0 / 8.0) < 1e-12)
+        #expect(abs(r["mean_precision"]! - (1.0 + 0.8) / 2) < 1e-7)
+        #expect(abs(r["mean_sensitivity"]! - (0.75 + 1.0) / 2) < 1e-7)
+        #expect(abs(r["g_mean"]! - (0.75 * 1.0).squareRoot()) < 1e-7)
+        let zero = Dictionary(Metrics.classification(confusion: [[2, 0], [3, 0]]), uniquingKeysWith: { a, _ in a })
+        #expect(zero["g_mean"] == 0)
+    }
+
+    @Test func statisticsFollowNumpy() {
+        let x = [1.0, 2, 3, 4]
+        #expect(Statistics.mean(x) == 2.5)
+        #expect(abs(Statistics.std(x) - 1.118033988749895) < 1e-12)
+        #expect(Statistics.median(x) == 2.5)
+        #expect(abs(Statistics.percentile(x, 90) - 3.7) < 1e-12)
+    }
+
+    @Test func metricAliases() {
+        #expect(Metrics.canonicalName("Accuracy") == "accuracy")
+        #expect(Metrics.canonicalName("G-mean") == "g_mean")
+        #expect(Metrics.canonicalName("inferencetime_p99") == "inferencetime_p99")
+        #expect(Metrics.canonicalName("accuracyy") == nil)
+    }
+
+    @Test func metricsFromMeasurements() {
+        let m: JSONValue = .object([
+            ("target_inference_step", JSONValue([0.001, 0.003])),
+            ("session_utilization_cpus_percent", .array([JSONValue([10.0, 30.0]), JSONValue([50.0, 50.0])])),
+            ("session_utilization_mem_percent", JSONValue([20.0, 22.0])),
+            ("eval_confusion_matrix", .array([JSONValue([1, 0]), JSONValue([0, 1])])),
+            ("top_5_count", 2), ("total", 2),
+        ])
+        let r = Dictionary(Metrics.compute(from: m), uniquingKeysWith: { a, _ in a })
+        for key in Metrics.allKeys { #expect(r[key] != nil, "missing \(key)") }
+        #expect(abs(r["inferencetime_mean"]! - 0.002) < 1e-12)
+        #expect(r["session_utilization_cpus_percent_avg_mean"] == 35)
+        #expect(r["top_5_accuracy"] == 1)
+    }
+}
