@@ -57,13 +57,7 @@ public enum ConfigFile {
     static func convert(_ node: Node, path: String) throws(KenningError) -> JSONValue {
         switch node {
         case let .scalar(s):
-            switch Tag.Name(rawValue: s.tag.description) {
-            case .null: return .null
-            case .bool: return node.bool.map { .bool($0) } ?? .string(s.string)
-            case .int: return node.int.map { .int($0) } ?? .string(s.string)
-            case .float: return node.float.map { .double($0) } ?? .string(s.string)
-            default: return .string(s.string)
-            }
+            return scalarValue(s)
         case let .sequence(seq):
             var items: [JSONValue] = []
             for (i, n) in seq.enumerated() { items.append(try convert(n, path: "\(path)[\(i)]")) }
@@ -80,6 +74,25 @@ public enum ConfigFile {
                 pairs.append((key.string, try convert(v, path: "\(path).\(key.string)")))
             }
             return .object(pairs)
+        }
+    }
+
+    /// YAML 1.2 core-schema resolution of a scalar; quoted scalars stay strings.
+    static func scalarValue(_ s: Node.Scalar) -> JSONValue {
+        let text = s.string
+        guard s.style == .plain || s.style == .any else { return .string(text) }
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: break
+        }
+        if let i = Int(text) { return .int(i) }
+        if text.first.map({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." }) == true, let d = Double(text) { return .double(d) }
+        switch text.lowercased() {
+        case ".inf", "+.inf": return .double(.infinity)
+        case "-.inf": return .double(-.infinity)
+        default: return .string(text)
         }
     }
 }

@@ -13,6 +13,10 @@ public struct OptimizationParameters: Sendable {
     static let blockKeys = ["model_wrapper", "dataset", "optimizers", "runtime"]
 
     public static func parse(_ doc: JSONValue) throws(KenningError) -> OptimizationParameters {
+        guard case .object = doc else {
+            throw .badInput("the config must be an object, got \(doc.typeName)", path: "$",
+                            fix: "write {\"optimization_parameters\": …, \"model_wrapper\": …, …}")
+        }
         guard let op = doc["optimization_parameters"] else {
             throw .badInput("the config has no \"optimization_parameters\"", path: "$",
                             fix: "add \"optimization_parameters\": {\"strategy\": \"grid_search\", \"optimizable\": [\"optimizers\", \"runtime\"], \"metric\": \"inferencetime_mean\", \"policy\": \"min\"}")
@@ -171,11 +175,16 @@ public struct FineTuneRunner {
                 for p in error.problems where !problemsByScenario.contains(p) { problemsByScenario.append(p) }
                 continue
             }
-            do {
+            do throws(KenningError) {
                 let wrapperKey = scenario.modelWrapper.json.serialized(indent: nil)
                 if checkedModels[wrapperKey] == nil {
                     let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
-                    checkedModels[wrapperKey] = try runner.build().wrapper.artifact()
+                    let built = try runner.build()
+                    do {
+                        checkedModels[wrapperKey] = try built.wrapper.artifact()
+                    } catch {
+                        throw error.under(scenario.modelWrapper.jsonPath)
+                    }
                 }
                 if let ds = scenario.dataset, checkedDatasets.insert(ds.json.serialized(indent: nil)).inserted {
                     let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })

@@ -55,7 +55,12 @@ public struct PipelineRunner {
     @discardableResult
     public func run(optimize: Bool, test: Bool, measurementsPath: String?) throws(KenningError) -> JSONValue {
         let built = try build()
-        var artifact = try built.wrapper.artifact()
+        var artifact: ModelArtifact
+        do {
+            artifact = try built.wrapper.artifact()
+        } catch {
+            throw error.under(scenario.modelWrapper.jsonPath)
+        }
         var measurements: [(String, JSONValue)] = []
         var optimizerRecords: [JSONValue] = []
         var compileTimes: [JSONValue] = []

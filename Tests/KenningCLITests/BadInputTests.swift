@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+
+/// Runs the built `kenning` binary from the repository root.
+struct CLI {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        return FileManager.default.currentDirectoryPath
+    }()
+
+    static var binary: String {
+        for dir in [".build/debug", ".build/release"] {
+            let p = "\(root)/\(dir)/kenning"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return "\(root)/.build/debug/kenning"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func tempDir() -> String {
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kenning-cli-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+/// A fine-tune config based on the embedded default, with one part replaced.
+func fineTuneConfig(optimizers: String? = nil, runtime: String? = nil, parameters: String? = nil, wrapper: String? = nil,
+                    dataset: String? = nil, extra: String = "") -> String
+{
+    """
+    {
+        "optimization_parameters": \(parameters ?? #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min"}"#),
+        "model_wrapper": \(wrapper ?? #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}}"#),
+        "dataset": \(dataset ?? #"{"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}}"#),
+        "optimizers": \(optimizers ?? #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["build/cli-test/m.onnx"], "fuse_activations": [true, false]}}]"#),
+        \(extra)
+        "runtime": \(runtime ?? #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["build/cli-test/m.onnx"], "num_threads": [1]}}]"#)
+    }
+    """
+}
+
+struct BadInput: Sendable, CustomStringConvertible {
+    var name: String
+    var file: String  // config text
+    var fileExtension = "json"
+    var command = "fine-tune-optimizers"
+    var expect: [String]  // substrings of stderr
+    var setup: (@Sendable (String) throws -> Void)? = nil
+    var description: String { name }
+}
+
+let corruptModel = "build/cli-fixtures/corrupt.onnx"
+let emptyModel = "build/cli-fixtures/empty.onnx"
+
+let catalogue: [BadInput] = [
+    BadInput(name: "malformed JSON", file: "{\"model_wrapper\": {\"type\": \"ONNXImageClassifier\",, }", expect: ["malformed JSON", "line 1"]),
+    BadInput(name: "malformed YAML", file: "model_wrapper:\n  type: [unclosed\n  parameters: {", fileExtension: "yml", expect: ["malformed YAML", "line"]),
+    BadInput(name: "config is not an object", file: "[1, 2, 3]", expect: ["must be an object"]),
+    BadInput(name: "unknown block type", file: fineTuneConfig(runtime: #"[{"type": "NativeRuntim", "parameters": {"save_model_path": ["m.onnx"]}}]"#),
+             expect: ["unknown runtime type \"NativeRuntim\"", "did you mean \"NativeRuntime\"", "$.runtime[0].type"]),
+    BadInput(name: "block of the wrong kind", file: fineTuneConfig(runtime: #"[{"type": "DigitsDataset", "parameters": {}}]"#),
+             expect: ["is a dataset, not a runtime", "$.runtime[0]"]),
+    BadInput(name: "typo in a parameter", file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "num_thread": [1]}}]"#),
+             expect: ["unknown parameter \"num_thread\"", "did you mean \"num_threads\"", "$.runtime[0].parameters.num_thread"]),
+    BadInput(name: "wrong parameter type", file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "num_threads": ["two"]}}]"#),
+             expect: ["expected an integer", "$.runtime[0].parameters.num_threads"]),
+    BadInput(name: "value out of range", file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "num_threads": [0]}}]"#),
+             expect: ["outside the allowed range", "num_threads"]),
+    BadInput(name: "value not among the allowed ones", file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "backend": ["referense"]}}]"#),
+             expect: ["is not allowed", "did you mean \"reference\""]),
+    BadInput(name: "missing required parameter", file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {}}"#),
+             expect: ["missing required parameter \"model_path\"", "$.model_wrapper.parameters"]),
+    BadInput(name: "missing model file", file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "models/nope.onnx"}}"#),
+             expect: ["model file not found: models/nope.onnx", "$.model_wrapper.parameters.model_path"]),
+    BadInput(name: "corrupt ONNX model", file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(corruptModel)"}}"#),
+             expect: ["corrupt or non-ONNX model", corruptModel],
+             setup: { _ in try Data("this is not a protobuf \u{1}\u{2}\u{3}".utf8).write(to: URL(fileURLWithPath: CLI.root + "/" + corruptModel)) }),
+    BadInput(name: "empty ONNX model", file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(emptyModel)"}}"#),
+             expect: ["the file is empty", emptyModel],
+             setup: { _ in try Data().write(to: URL(fileURLWithPath: CLI.root + "/" + emptyModel)) }),
+    BadInput(name: "missing dataset file", file: fineTuneConfig(dataset: #"{"type": "DigitsDataset", "parameters": {"dataset_root": "data/nowhere"}}"#),
+             expect: ["digits data file not found", "$.dataset.parameters.dataset_root"]),
+    BadInput(name: "empty grid", file: fineTuneConfig(optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["m.onnx"], "fuse_activations": []}}]"#),
+             expect: ["empty list of values", "$.optimizers[0].parameters.fuse_activations"]),
+    BadInput(name: "no alternatives at all", file: fineTuneConfig(runtime: "[]"), expect: ["has no alternatives", "$.runtime"]),
+    BadInput(name: "optimizable parameter not a list", file: fineTuneConfig(optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["m.onnx"], "fuse_activations": true}}]"#),
+             expect: ["must be a list of values", "wrap it in a list"]),
+    BadInput(name: "metric no run produces", file: fineTuneConfig(parameters: #"{"strategy": "grid_search", "optimizable": ["runtime"], "metric": "accuracyy", "policy": "max"}"#),
+             expect: ["no run produces the metric \"accuracyy\"", "did you mean \"accuracy\"", "$.optimization_parameters.metric"]),
+    BadInput(name: "unknown strategy", file: fineTuneConfig(parameters: #"{"strategy": "bayes", "optimizable": ["runtime"], "metric": "accuracy", "policy": "max"}"#),
+             expect: ["unknown optimization strategy \"bayes\"", "$.optimization_parameters.strategy"]),
+    BadInput(name: "policy typo", file: fineTuneConfig(parameters: #"{"strategy": "grid_search", "optimizable": ["runtime"], "metric": "accuracy", "policy": "maximum"}"#),
+             expect: ["policy must be \"min\" or \"max\"", "$.optimization_parameters.policy"]),
+    BadInput(name: "optimizable key missing from the config",
+             file: fineTuneConfig(parameters: #"{"strategy": "grid_search", "optimizable": ["runtime", "dataset2"], "metric": "accuracy", "policy": "max"}"#),
+             expect: ["\"dataset2\" cannot be optimized", "optimizable[1]"]),
+    BadInput(name: "no optimization_parameters", file: #"{"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}}}"#,
+             expect: ["no \"optimization_parameters\""]),
+    BadInput(name: "unsupported protocol block", file: fineTuneConfig(extra: #""protocol": {"type": "NetworkProtocol", "parameters": {}},"#),
+             expect: ["\"protocol\" block is not supported yet", "$.protocol"]),
+    BadInput(name: "unknown top-level key", file: fineTuneConfig(extra: #""runtimes": [],"#), expect: ["unknown top-level key \"runtimes\"", "did you mean \"runtime\""]),
+    BadInput(name: "several problems at once",
+             file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "num_thread": [1], "backend": ["fast"]}}]"#),
+             expect: ["2 problems", "num_thread", "backend"]),
+    BadInput(name: "test without the optimized model", file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
+     "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+     "optimizers": [{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": "build/cli-test/never.onnx"}}],
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "build/cli-test/never-written.onnx"}}}
+    """#, command: "test", expect: ["does not exist", "$.runtime.parameters.save_model_path", "kenning optimize test"]),
+    BadInput(name: "samples that do not fit the model", file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
+     "dataset": {"type": "RandomizedClassificationDataset", "parameters": {"inputdims": [3, 3], "outputdims": [10], "samplescount": 20}},
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}}}
+    """#, command: "test", expect: ["do not fit the model input"]),
+    BadInput(name: "test without a dataset", file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}}}
+    """#, command: "test", expect: ["needs a dataset"]),
+]
+
+@Suite struct BadInputCatalogue {
+    @Test(arguments: catalogue)
+    func badInputGivesOneClearMessage(_ c: BadInput) throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(atPath: CLI.root + "/build/cli-fixtures", withIntermediateDirectories: true)
+        try c.setup?(dir)
+        let cfg = "\(dir)/config.\(c.fileExtension)"
+        try c.file.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let args = c.command == "fine-tune-optimizers"
+            ? ["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out/result.json"]
+            : [c.command, "--json-cfg", cfg, "--measurements", "\(dir)/m.json"]
+        let r = try CLI.run(args)
+        #expect(r.status == 2, "exit code \(r.status); stderr: \(r.stderr)")
+        #expect(r.stderr.hasPrefix("error:"), "stderr: \(r.stderr)")
+        for needle in c.expect { #expect(r.stderr.contains(needle), "missing \"\(needle)\" in: \(r.stderr)") }
+        #expect(r.stderr.contains(cfg) || c.expect.contains { $0.contains(".onnx") }, "the message should name the file: \(r.stderr)")
+        #expect(r.stderr.contains("fix:") || r.stderr.contains("did you mean"), "no hint: \(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/out/result_all_results.json"))
+    }
+
+    @Test func missingConfigFile() throws {
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "no/such/config.json", "--output", "build/x.json"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("config file not found: no/such/config.json"))
+    }
+
+    @Test func unknownOptionAndUnknownBlock() throws {
+        let a = try CLI.run(["fine-tune-optimizers", "--json-cfg", "examples/digits-fine-tune.json", "--outptu", "x.json"])
+        #expect(a.status == 2)
+        #expect(a.stderr.hasPrefix("error:"))
+        let b = try CLI.run(["info", "NativeRuntme"])
+        #expect(b.status == 2)
+        #expect(b.stderr.contains("did you mean NativeRuntime"))
+    }
+
+    /// A bad config given with an existing --output leaves the earlier results untouched; so does an unwritable output path.
+    @Test func nothingWrittenEarlierIsLost() throws {
+        let dir = CLI.tempDir()
+        let out = "\(dir)/best.json"
+        let files = ["best.json", "best_all_results.json", "best_0.json"]
+        for f in files { try "earlier \(f)".write(toFile: "\(dir)/\(f)", atomically: true, encoding: .utf8) }
+        let cfg = "\(dir)/bad.json"
+        try fineTuneConfig(parameters: #"{"strategy": "grid_search", "optimizable": ["runtime"], "metric": "latency", "policy": "min"}"#)
+            .write(toFile: cfg, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", out])
+        #expect(r.status == 2)
+        for f in files { #expect(try String(contentsOfFile: "\(dir)/\(f)", encoding: .utf8) == "earlier \(f)") }
+
+        try "a file".write(toFile: "\(dir)/plain-file", atomically: true, encoding: .utf8)
+        let good = "\(dir)/good.json"
+        try fineTuneConfig().write(toFile: good, atomically: true, encoding: .utf8)
+        let u = try CLI.run(["fine-tune-optimizers", "--json-cfg", good, "--output", "\(dir)/plain-file/best.json"])
+        #expect(u.status == 2)
+        #expect(u.stderr.contains("plain-file"))
+        #expect(u.stderr.contains("fix:"))
+    }
+}
