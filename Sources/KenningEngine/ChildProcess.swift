@@ -9,7 +9,8 @@ enum ChildProcess {
         case launchFailed(String)
     }
 
-    static func run(executable: String, arguments: [String], logPath: String, timeout: Double) -> Result {
+    static func run(executable: String, arguments: [String], logPath: String, timeout: Double,
+                    environment: [String: String]? = nil) -> Result {
         FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else { return .launchFailed("cannot write the log \(logPath)") }
         defer { try? log.close() }
@@ -19,6 +20,7 @@ enum ChildProcess {
         p.standardOutput = log
         p.standardError = log
         p.standardInput = FileHandle.nullDevice
+        if let environment { p.environment = environment }
         let finished = DispatchSemaphore(value: 0)
         p.terminationHandler = { _ in finished.signal() }
         do {

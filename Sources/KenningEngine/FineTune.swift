@@ -2,15 +2,29 @@ import Foundation
 import KenningBlocks
 import KenningCore
 
-/// `optimization_parameters` of a fine-tune config.
+/// `optimization_parameters` of a fine-tune config: Kenning's keys plus search strategies, budgets, objectives and constraints.
 public struct OptimizationParameters: Sendable {
+    public static let strategies = ["grid_search", "random_search", "tpe", "successive_halving"]
+    public static let selections = ["lexicographic", "utopia"]
+
     public var strategy: String
     public var optimizable: [String]
     public var metric: String
     public var metricAsWritten: String
     public var policy: String
+    public var objectives: [Objective]
+    public var constraints: [Constraint]
+    public var selection: String
+    public var maxRuns: Int?
+    public var maxTime: Double?
+    public var seed: UInt64
+    public var halvingRate: Int
+    public var outputTolerance: Double
+    public var remeasureRounds: Int
 
     static let blockKeys = ["model_wrapper", "dataset", "optimizers", "runtime"]
+    static let knownKeys = ["strategy", "optimizable", "metric", "policy", "objectives", "constraints", "selection", "max_runs", "max_time",
+                            "seed", "halving_rate", "output_tolerance", "remeasure_ties"]
 
     public static func parse(_ doc: JSONValue) throws(KenningError) -> OptimizationParameters {
         guard case .object = doc else {
@@ -24,16 +38,16 @@ public struct OptimizationParameters: Sendable {
         guard case let .object(pairs) = op else {
             throw .badInput("\"optimization_parameters\" must be an object", path: "$.optimization_parameters", fix: "see `kenning fine-tune-optimizers --help`")
         }
+        let base = "$.optimization_parameters"
         var problems: [Problem] = []
-        let known = ["strategy", "optimizable", "metric", "policy"]
-        for (k, _) in pairs where !known.contains(k) {
-            problems.append(Problem("unknown key \"\(k)\" in optimization_parameters", path: "$.optimization_parameters.\(k)",
-                                    fix: nearestNames(to: k, in: known).first.map { "did you mean \"\($0)\"?" } ?? "allowed: \(known.joined(separator: ", "))"))
+        for (k, _) in pairs where !knownKeys.contains(k) {
+            problems.append(Problem("unknown key \"\(k)\" in optimization_parameters", path: "\(base).\(k)",
+                                    fix: nearestNames(to: k, in: knownKeys).first.map { "did you mean \"\($0)\"?" } ?? "allowed: \(knownKeys.joined(separator: ", "))"))
         }
         let strategy = op["strategy"]?.stringValue ?? "grid_search"
-        if strategy != "grid_search" {
-            problems.append(Problem("unknown optimization strategy \"\(strategy)\"", path: "$.optimization_parameters.strategy",
-                                    fix: "use \"grid_search\""))
+        if !strategies.contains(strategy) {
+            problems.append(Problem("unknown optimization strategy \"\(strategy)\"", path: "\(base).strategy",
+                                    fix: (nearestNames(to: strategy, in: strategies).first.map { "did you mean \"\($0)\"? " } ?? "") + "use one of \(strategies.joined(separator: ", "))"))
         }
         var optimizable: [String] = []
         if let list = op["optimizable"] {
@@ -41,38 +55,115 @@ public struct OptimizationParameters: Sendable {
                 optimizable = items.compactMap(\.stringValue)
                 for (i, key) in optimizable.enumerated() {
                     if !blockKeys.contains(key) {
-                        problems.append(Problem("\"\(key)\" cannot be optimized", path: "$.optimization_parameters.optimizable[\(i)]",
+                        problems.append(Problem("\"\(key)\" cannot be optimized", path: "\(base).optimizable[\(i)]",
                                                 fix: "optimizable keys are \(blockKeys.joined(separator: ", "))"))
                     } else if doc[key] == nil {
                         problems.append(Problem("\"\(key)\" is listed as optimizable but the config has no \"\(key)\"",
-                                                path: "$.optimization_parameters.optimizable[\(i)]", fix: "add the \"\(key)\" alternatives or remove it from the list"))
+                                                path: "\(base).optimizable[\(i)]", fix: "add the \"\(key)\" alternatives or remove it from the list"))
                     }
                 }
             } else {
-                problems.append(Problem("\"optimizable\" must be a list of block keys", path: "$.optimization_parameters.optimizable",
-                                        fix: "e.g. [\"optimizers\", \"runtime\"]"))
+                problems.append(Problem("\"optimizable\" must be a list of block keys", path: "\(base).optimizable", fix: "e.g. [\"optimizers\", \"runtime\"]"))
             }
         }
+        func metricName(_ m: String, path: String) -> String? {
+            if let c = Metrics.canonicalName(m) { return c }
+            let near = nearestNames(to: m, in: Metrics.allKeys + Array(Metrics.aliases.keys))
+            problems.append(Problem("no run produces the metric \"\(m)\"", path: path,
+                                    fix: (near.first.map { "did you mean \"\($0)\"? " } ?? "") + "metrics: \(Metrics.allKeys.joined(separator: ", "))"))
+            return nil
+        }
+        func policyValue(_ v: JSONValue?, path: String) -> String {
+            let p = v?.stringValue ?? "min"
+            if p != "min" && p != "max" {
+                problems.append(Problem("policy must be \"min\" or \"max\", got \(v!.serialized(indent: nil))", path: path,
+                                        fix: "use \"min\" for times and resource use, \"max\" for accuracy"))
+            }
+            return p
+        }
+        var objectives: [Objective] = []
         let metricRaw = op["metric"]?.stringValue
         var metric = ""
+        let policy = policyValue(op["policy"], path: "\(base).policy")
         if let m = metricRaw {
-            if let c = Metrics.canonicalName(m) {
+            if let c = metricName(m, path: "\(base).metric") {
                 metric = c
-            } else {
-                let near = nearestNames(to: m, in: Metrics.allKeys + Array(Metrics.aliases.keys))
-                problems.append(Problem("no run produces the metric \"\(m)\"", path: "$.optimization_parameters.metric",
-                                        fix: (near.first.map { "did you mean \"\($0)\"? " } ?? "") + "metrics: \(Metrics.allKeys.joined(separator: ", "))"))
+                objectives.append(Objective(metric: c, minimize: policy == "min"))
             }
-        } else {
-            problems.append(Problem("\"metric\" is missing", path: "$.optimization_parameters", fix: "add \"metric\": \"inferencetime_mean\" (or accuracy, …)"))
         }
-        let policy = op["policy"]?.stringValue ?? "min"
-        if policy != "min" && policy != "max" {
-            problems.append(Problem("policy must be \"min\" or \"max\", got \(op["policy"]!.serialized(indent: nil))", path: "$.optimization_parameters.policy",
-                                    fix: "use \"min\" for times and resource use, \"max\" for accuracy"))
+        if let list = op["objectives"] {
+            if let items = list.arrayValue {
+                for (i, item) in items.enumerated() {
+                    guard let m = item["metric"]?.stringValue else {
+                        problems.append(Problem("an objective needs a \"metric\"", path: "\(base).objectives[\(i)]",
+                                                fix: "write {\"metric\": \"accuracy\", \"policy\": \"max\"}"))
+                        continue
+                    }
+                    let p = policyValue(item["policy"], path: "\(base).objectives[\(i)].policy")
+                    if let c = metricName(m, path: "\(base).objectives[\(i)].metric"), !objectives.contains(where: { $0.metric == c }) {
+                        objectives.append(Objective(metric: c, minimize: p == "min"))
+                    }
+                }
+            } else {
+                problems.append(Problem("\"objectives\" must be a list", path: "\(base).objectives",
+                                        fix: "e.g. [{\"metric\": \"inferencetime_mean\", \"policy\": \"min\"}, {\"metric\": \"accuracy\", \"policy\": \"max\"}]"))
+            }
+        }
+        if metricRaw == nil && objectives.isEmpty {
+            problems.append(Problem("\"metric\" is missing", path: base, fix: "add \"metric\": \"inferencetime_mean\" (or accuracy, …)"))
+        }
+        if metric.isEmpty, let first = objectives.first { metric = first.metric }
+        var constraints: [Constraint] = []
+        if let list = op["constraints"] {
+            if let items = list.arrayValue {
+                for (i, item) in items.enumerated() {
+                    guard let text = item.stringValue else {
+                        problems.append(Problem("a constraint must be a string like \"accuracy >= 0.97\"", path: "\(base).constraints[\(i)]", fix: "quote it"))
+                        continue
+                    }
+                    do {
+                        constraints.append(try Constraint.parse(text, path: "\(base).constraints[\(i)]"))
+                    } catch {
+                        problems += error.problems
+                    }
+                }
+            } else {
+                problems.append(Problem("\"constraints\" must be a list of strings", path: "\(base).constraints", fix: "e.g. [\"accuracy >= 0.97\"]"))
+            }
+        }
+        let selection = op["selection"]?.stringValue ?? "lexicographic"
+        if !selections.contains(selection) {
+            problems.append(Problem("unknown selection policy \"\(selection)\"", path: "\(base).selection", fix: "use \(selections.joined(separator: " or "))"))
+        }
+        func positive(_ key: String, integer: Bool) -> JSONValue? {
+            guard let v = op[key], v != .null else { return nil }
+            if integer ? (v.intValue ?? 0) >= 1 : (v.doubleValue ?? 0) > 0 { return v }
+            problems.append(Problem("\"\(key)\" must be a positive \(integer ? "integer" : "number"), got \(v.serialized(indent: nil))",
+                                    path: "\(base).\(key)", fix: "give a value above 0 or remove it"))
+            return nil
+        }
+        let maxRuns = positive("max_runs", integer: true)?.intValue
+        let maxTime = positive("max_time", integer: false)?.doubleValue
+        let rate = positive("halving_rate", integer: true)?.intValue ?? 3
+        if rate < 2 { problems.append(Problem("\"halving_rate\" must be at least 2", path: "\(base).halving_rate", fix: "use 2, 3 or 4")) }
+        let tolerance = positive("output_tolerance", integer: false)?.doubleValue ?? 1e-3
+        var rounds = 2
+        if let v = op["remeasure_ties"] {
+            if let b = v.boolValue { rounds = b ? 2 : 0 } else if let i = v.intValue, i >= 0 { rounds = i } else {
+                problems.append(Problem("\"remeasure_ties\" must be true, false or a number of rounds", path: "\(base).remeasure_ties", fix: "e.g. 2"))
+            }
+        }
+        var seed: UInt64 = 1234
+        if let v = op["seed"] {
+            if let i = v.intValue { seed = UInt64(bitPattern: Int64(i)) } else {
+                problems.append(Problem("\"seed\" must be an integer", path: "\(base).seed", fix: "e.g. 1234"))
+            }
         }
         if !problems.isEmpty { throw KenningError(.badInput, problems) }
-        return OptimizationParameters(strategy: strategy, optimizable: optimizable, metric: metric, metricAsWritten: metricRaw ?? metric, policy: policy)
+        return OptimizationParameters(strategy: strategy, optimizable: optimizable, metric: metric, metricAsWritten: metricRaw ?? metric,
+                                      policy: objectives.first.map { $0.minimize ? "min" : "max" } ?? policy, objectives: objectives,
+                                      constraints: constraints, selection: selection, maxRuns: maxRuns, maxTime: maxTime, seed: seed,
+                                      halvingRate: rate, outputTolerance: tolerance, remeasureRounds: rounds)
     }
 }
 
@@ -90,6 +181,11 @@ public struct FineTuneOptions: Sendable {
     public var verbosity: String
     public var timeout: Double
     public var executable: String
+    public var jobs: Int = 1
+    public var resume: Bool = false
+    public var cacheDirectory: String?
+    public var memoryLimitMB: Int = 8192
+    public var liveProgress: Bool = false
 
     public init(configPath: String, outputPath: String, generateScenarios: String?, verbosity: String, timeout: Double, executable: String) {
         self.configPath = configPath
@@ -261,120 +357,6 @@ public struct FineTuneRunner {
 
     func path(_ suffix: String) -> String {
         (outputBase.dir as NSString).appendingPathComponent(outputBase.stem + suffix)
-    }
-
-    /// Runs the whole search. Returns the process exit status (0 when a best pipeline was found).
-    public func run() throws(KenningError) -> Int32 {
-        let doc = try ConfigFile.load(options.configPath)
-        let op: OptimizationParameters
-        do {
-            op = try OptimizationParameters.parse(doc)
-        } catch {
-            throw error.inFile(options.configPath)
-        }
-        let candidates: [Candidate]
-        do {
-            candidates = try plan(doc, parameters: op)
-        } catch {
-            throw error.inFile(options.configPath)
-        }
-        let runnable = candidates.filter { $0.id != nil }
-        let excluded = candidates.filter { $0.exclusion != nil }
-        say("\(candidates.count) pipelines in the grid, \(runnable.count) compatible, \(excluded.count) excluded")
-        for c in excluded { say("  excluded: \(describe(c.pipeline)): \(c.exclusion!)") }
-
-        if let dir = options.generateScenarios {
-            try Files.ensureWritableDirectory(dir, for: "scenario")
-            for c in runnable {
-                try Files.writeJSON(c.pipeline, to: (dir as NSString).appendingPathComponent("scenario_\(c.id!).json"))
-            }
-            say("wrote \(runnable.count) scenarios to \(dir)")
-            return 0
-        }
-        try Files.ensureWritableDirectory(outputBase.dir, for: "output")
-        let runDir = path("_runs")
-        try Files.ensureWritableDirectory(runDir, for: "run")
-
-        var results: [JSONValue] = excluded.map { c in
-            .object([("pipeline", c.pipeline), ("status", "incompatible"), ("reason", .string(c.exclusion!))])
-        }
-        var rows: [ResultRow] = []
-        var best: (metrics: [(String, Double)], pipeline: JSONValue, value: Double, id: Int)?
-        for (n, c) in runnable.enumerated() {
-            let id = c.id!
-            let what = describe(c.pipeline)
-            let outcome = runOne(c.pipeline, id: id, runDir: runDir)
-            var entry: [(String, JSONValue)] = [("id", .int(id)), ("pipeline", c.pipeline)]
-            switch outcome {
-            case let .success(metrics, seconds):
-                let value = metrics.first { $0.0 == op.metric }?.1
-                entry.append(("metrics", .object(metrics.map { ($0.0, .double($0.1)) })))
-                entry.append(("status", value == nil ? "metric_missing" : "ok"))
-                entry.append(("wall_time", .double(seconds)))
-                if let value {
-                    let better = best.map { op.policy == "min" ? value < $0.value : value > $0.value } ?? true
-                    if better { best = (metrics, c.pipeline, value, id) }
-                }
-                rows.append(ResultRow(id: id, what: what, metrics: Dictionary(metrics, uniquingKeysWith: { a, _ in a }), status: value == nil ? "metric_missing" : "ok"))
-                say(String(format: "[%d/%d] %@: ok  %@=%@  accuracy=%.4f  mean=%.3f ms  (%.1f s)", n + 1, runnable.count, what, op.metric,
-                           value.map { String(format: "%.6g", $0) } ?? "missing",
-                           metrics.first { $0.0 == "accuracy" }?.1 ?? .nan, (metrics.first { $0.0 == "inferencetime_mean" }?.1 ?? .nan) * 1000, seconds))
-            case let .failure(status, reason):
-                entry.append(("status", .string(status)))
-                entry.append(("reason", .string(reason)))
-                rows.append(ResultRow(id: id, what: what, metrics: [:], status: status))
-                say("[\(n + 1)/\(runnable.count)] \(what): \(status): \(reason)")
-            }
-            results.append(.object(entry))
-            try Files.writeJSON(.array(results), to: path("_all_results.json"))
-            if let best, best.id == id {
-                try Files.writeJSON(.object([("pipeline", best.pipeline), ("metrics", .object(best.metrics.map { ($0.0, .double($0.1)) }))]),
-                                    to: options.outputPath)
-            }
-        }
-        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric))
-        guard let best else {
-            say("no pipeline finished with the metric \"\(op.metricAsWritten)\"; see \(path("_all_results.json")) and the logs in \(runDir)")
-            return 1
-        }
-        say("best pipeline: #\(best.id) \(describe(best.pipeline)) with \(op.metric) = \(String(format: "%.6g", best.value))")
-        say("wrote \(options.outputPath), \(path("_all_results.json")) and \(runnable.count) run files \(path("_<id>.json"))")
-        return 0
-    }
-
-    enum Outcome {
-        case success([(String, Double)], Double)
-        case failure(String, String)
-    }
-
-    func runOne(_ pipeline: JSONValue, id: Int, runDir: String) -> Outcome {
-        let scenarioPath = (runDir as NSString).appendingPathComponent("scenario_\(id).json")
-        let logPath = (runDir as NSString).appendingPathComponent("run_\(id).log")
-        let measurementsPath = path("_\(id).json")
-        do {
-            try Files.writeJSON(pipeline, to: scenarioPath)
-        } catch {
-            return .failure("failed", error.description)
-        }
-        let t0 = monotonicSeconds()
-        let result = ChildProcess.run(executable: options.executable,
-                                      arguments: ["optimize", "test", "--json-cfg", scenarioPath, "--measurements", measurementsPath,
-                                                  "--verbosity", options.verbosity],
-                                      logPath: logPath, timeout: options.timeout)
-        let seconds = monotonicSeconds() - t0
-        switch result {
-        case .timedOut: return .failure("timeout", "no result within \(Int(options.timeout)) s (log: \(logPath))")
-        case let .signaled(sig): return .failure("crash", "the run died with signal \(sig) (log: \(logPath))")
-        case let .exited(code, lastError):
-            guard code == 0 else {
-                return .failure(code == 2 ? "failed" : "failed", (lastError ?? "exit code \(code)") + " (log: \(logPath))")
-            }
-        case let .launchFailed(reason): return .failure("failed", reason)
-        }
-        guard let text = try? String(contentsOfFile: measurementsPath, encoding: .utf8), let m = try? JSONValue.parse(text) else {
-            return .failure("failed", "the run wrote no readable measurements at \(measurementsPath)")
-        }
-        return .success(Metrics.compute(from: m), seconds)
     }
 
     func describe(_ pipeline: JSONValue) -> String {

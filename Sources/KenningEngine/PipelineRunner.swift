@@ -8,6 +8,8 @@ public struct PipelineRunner {
     public let configPath: String?
     public let command: [String]
     public let log: @Sendable (String) -> Void
+    /// Told which stage the run is in ("compile", "load", "measure"), so a failure can be classified.
+    public var onPhase: @Sendable (String) -> Void = { _ in }
 
     public init(scenario: Scenario, configPath: String?, command: [String], log: @escaping @Sendable (String) -> Void) {
         self.scenario = scenario
@@ -53,13 +55,18 @@ public struct PipelineRunner {
 
     /// Runs the pipeline and returns the measurements (also written to `measurementsPath` when given).
     @discardableResult
-    public func run(optimize: Bool, test: Bool, measurementsPath: String?) throws(KenningError) -> JSONValue {
+    public func run(optimize: Bool, test: Bool, measurementsPath: String?, inputModel: String? = nil) throws(KenningError) -> JSONValue {
+        onPhase("load")
         let built = try build()
         var artifact: ModelArtifact
         do {
             artifact = try built.wrapper.artifact()
         } catch {
             throw error.under(scenario.modelWrapper.jsonPath)
+        }
+        if let inputModel {
+            // A step of a cached chain: start from an earlier step's artifact instead of the wrapper's model.
+            artifact.path = inputModel
         }
         var measurements: [(String, JSONValue)] = []
         var optimizerRecords: [JSONValue] = []
@@ -82,6 +89,7 @@ public struct PipelineRunner {
         }
 
         if optimize, !built.optimizers.isEmpty {
+            onPhase("compile")
             let context = OptimizationContext(dataset: built.dataset, modelWrapper: built.wrapper)
             for (config, block) in built.optimizers {
                 let t0 = monotonicSeconds()
@@ -119,6 +127,7 @@ public struct PipelineRunner {
         guard let dataset = built.dataset else {
             throw .badInput("`kenning test` needs a dataset", path: "$", fix: "add a \"dataset\" block to the scenario")
         }
+        onPhase("load")
         if let reason = runtimeBlock.incompatibility(with: artifact) {
             throw .badInput("incompatible pipeline: \(reason)", path: runtimePath, fix: "choose another runtime or model")
         }
@@ -165,6 +174,7 @@ public struct PipelineRunner {
         if sample { sampler.start() }
         let cpu0 = Environment.processCPUSeconds()
         let session = try runtime.load(artifact)
+        onPhase("measure")
         func infer(_ indices: [Int]) throws(KenningError) -> ([Tensor], Double) {
             var samples = indices.map(dataset.sample)
             let real = samples.count
@@ -180,6 +190,9 @@ public struct PipelineRunner {
             }
             return (outputs, dt)
         }
+        if let fault = ProcessInfo.processInfo.environment["KENNING_TEST_FAULT"] {
+            FaultInjection.apply(fault, to: artifact.path)
+        }
         var warmup: [Double] = []
         for i in 0..<settings.warmupRuns {
             warmup.append(try infer(batches[i % batches.count]).1)
@@ -187,6 +200,7 @@ public struct PipelineRunner {
         let classes = dataset.classNames.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var top5 = 0, total = 0
+        var outputSamples: [JSONValue] = []
         var steps: [Double] = [], stamps: [Double] = []
         let start = monotonicSeconds()
         var timed = 0.0
@@ -202,6 +216,7 @@ public struct PipelineRunner {
                     guard scores.count == b.count else {
                         throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
                     }
+                    for s in scores where outputSamples.count < 16 { outputSamples.append(JSONValue(s.map { Double($0) })) }
                     for (idx, s) in zip(b, scores) {
                         let truth = dataset.label(idx)
                         let ranked = s.indices.sorted { s[$0] > s[$1] }
@@ -217,10 +232,12 @@ public struct PipelineRunner {
             pass += 1
             if (steps.count >= settings.minRuns && timed >= settings.minTime) || monotonicSeconds() - start >= settings.maxTime { break }
         }
+        let window = monotonicSeconds() - start
         let cpuUsed = Environment.processCPUSeconds() - cpu0
         let samples = sampler.stop()
         log(String(format: "measured %d inferences over %.2f s (%d warm-up excluded)", steps.count, monotonicSeconds() - start, warmup.count))
         return [
+            ("measurement_window", .double(window)),
             ("warmup_inference_step", JSONValue(warmup)),
             ("target_inference_step", JSONValue(steps)),
             ("target_inference_step_timestamp", JSONValue(stamps)),
@@ -232,6 +249,31 @@ public struct PipelineRunner {
             ("eval_confusion_matrix", .array(confusion.map { JSONValue($0) })),
             ("top_5_count", .int(top5)),
             ("total", .int(total)),
+            ("output_samples", .array(outputSamples)),
         ]
+    }
+}
+
+/// Test hooks that make a run crash, hang or run out of memory on purpose (`KENNING_TEST_FAULT=kind:pattern`,
+/// applied when the model path contains `pattern`). Used by the engine's isolation tests.
+enum FaultInjection {
+    static func apply(_ specs: String, to modelPath: String) {
+        for spec in specs.split(separator: ",") { applyOne(String(spec), to: modelPath) }
+    }
+
+    static func applyOne(_ spec: String, to modelPath: String) {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, modelPath.contains(parts[1]) else { return }
+        switch parts[0] {
+        case "crash":
+            kill(getpid(), SIGSEGV)
+        case "hang":
+            while true { sleep(60) }
+        case "oom":
+            var hog: [[UInt8]] = []
+            while true { hog.append([UInt8](repeating: 1, count: 64 << 20)) }
+        default:
+            return
+        }
     }
 }

@@ -16,6 +16,7 @@ public final class SystemSampler: @unchecked Sendable {
     private var running = false
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
+    private let wake = DispatchSemaphore(value: 0)
 
     public init(interval: Double = 0.1) { self.interval = interval }
 
@@ -26,7 +27,7 @@ public final class SystemSampler: @unchecked Sendable {
         let t = Thread { [self] in
             var previous = SystemSampler.cpuTimes()
             while isRunning {
-                Thread.sleep(forTimeInterval: interval)
+                if wake.wait(timeout: .now() + interval) == .success { break }
                 let now = SystemSampler.cpuTimes()
                 let percents = zip(previous, now).map { a, b -> Double in
                     let total = Double(b.total - a.total)
@@ -58,7 +59,10 @@ public final class SystemSampler: @unchecked Sendable {
         let wasRunning = running
         running = false
         lock.unlock()
-        if wasRunning, thread != nil { done.wait() }
+        if wasRunning, thread != nil {
+            wake.signal()
+            done.wait()
+        }
         lock.lock()
         defer { lock.unlock() }
         return samples

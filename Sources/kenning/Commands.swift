@@ -24,6 +24,12 @@ struct ScenarioOptions: ParsableArguments {
     @Option(help: "Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL")
     var verbosity: Verbosity = .INFO
 
+    @Option(name: .customLong("status-file"), help: .hidden)
+    var statusFile: String?
+
+    @Option(name: .customLong("input-model"), help: .hidden)
+    var inputModel: String?
+
     func log() -> @Sendable (String) -> Void {
         let quiet = verbosity != .DEBUG && verbosity != .INFO
         return { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
@@ -41,11 +47,18 @@ struct ScenarioOptions: ParsableArguments {
             try Files.ensureWritableDirectory((m as NSString).deletingLastPathComponent.isEmpty ? "." : (m as NSString).deletingLastPathComponent,
                                               for: "measurements")
         }
-        let runner = PipelineRunner(scenario: scenario, configPath: jsonCfg, command: ["kenning"] + commandName + CommandLine.arguments.dropFirst(commandName.count + 1),
+        var runner = PipelineRunner(scenario: scenario, configPath: jsonCfg, command: ["kenning"] + commandName + CommandLine.arguments.dropFirst(commandName.count + 1),
                                     log: log())
+        let phase = PhaseBox()
+        runner.onPhase = { phase.set($0) }
         do {
-            try runner.run(optimize: optimize, test: test, measurementsPath: measurements)
+            try runner.run(optimize: optimize, test: test, measurementsPath: measurements, inputModel: inputModel)
         } catch {
+            if let statusFile {
+                let status = JSONValue.object([("phase", .string(phase.get())), ("kind", .string(error.kind == .badInput ? "bad_input" : "failure")),
+                                               ("error", .string(error.description))])
+                try? Files.writeJSON(status, to: statusFile)
+            }
             throw error.inFile(jsonCfg)
         }
     }
@@ -90,17 +103,38 @@ struct FineTuneOptimizers: ParsableCommand {
     @Option(help: "Seconds one pipeline may take before it is stopped and recorded as a timeout")
     var timeout: Double = 900
 
+    @Option(help: "Compilation jobs run in parallel (measurements always run one at a time)")
+    var jobs: Int = 1
+
+    @Flag(help: "Continue an interrupted search from its journal (OUT_journal.jsonl) without repeating finished runs")
+    var resume = false
+
+    @Option(name: .customLong("cache-dir"), help: "Artifact cache directory (default: next to --output, kenning-cache/)")
+    var cacheDir: String?
+
+    @Option(name: .customLong("memory-limit"), help: "Memory limit of each run in MiB (address space)")
+    var memoryLimit: Int = 8192
+
     func validate() throws {
         if output == nil && generateScenarios == nil {
             throw ValidationError("--output is required (or --generate-scenarios DIR)")
         }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if memoryLimit < 64 { throw ValidationError("--memory-limit must be at least 64 (MiB)") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
 
     func run() throws {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var options = FineTuneOptions(configPath: jsonCfg, outputPath: output ?? "build/fine-tune/out.json", generateScenarios: generateScenarios,
+                                      verbosity: verbosity.rawValue, timeout: timeout, executable: exe)
+        options.jobs = jobs
+        options.resume = resume
+        options.cacheDirectory = cacheDir
+        options.memoryLimitMB = memoryLimit
+        options.liveProgress = isatty(2) == 1
         let runner = FineTuneRunner(
-            options: FineTuneOptions(configPath: jsonCfg, outputPath: output ?? "build/fine-tune/out.json", generateScenarios: generateScenarios,
-                                     verbosity: verbosity.rawValue, timeout: timeout, executable: exe),
+            options: options,
             say: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
         let status = try runner.run()
         if status != 0 { throw ExitCode(status) }
@@ -161,4 +195,12 @@ struct Info: ParsableCommand {
             print("        \(p.help)")
         }
     }
+}
+
+/// The stage a run is in, shared with the runner's callback.
+final class PhaseBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = "load"
+    func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
+    func get() -> String { lock.lock(); defer { lock.unlock() }; return value }
 }

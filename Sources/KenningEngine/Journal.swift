@@ -1,0 +1,80 @@
+import Foundation
+import KenningCore
+
+/// Append-only record of finished runs, one JSON object per line, flushed to disk (fsync) after each record.
+/// A line cut short by a crash or power loss is ignored when the journal is read back.
+public final class Journal {
+    public let path: String
+    private let fd: Int32
+
+    /// Opens the journal; without `resume` an earlier journal is started anew.
+    public init(path: String, resume: Bool) throws(KenningError) {
+        self.path = path
+        let flags = O_WRONLY | O_CREAT | O_APPEND | (resume ? 0 : O_TRUNC)
+        let fd = open(path, flags, 0o644)
+        guard fd >= 0 else {
+            throw .badInput("cannot open the journal \(path)", file: path, fix: "choose a writable output location")
+        }
+        self.fd = fd
+        if resume { repairTail() }
+    }
+
+    deinit { close(fd) }
+
+    /// Ends a torn last line so the next record starts on a line of its own.
+    private func repairTail() {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") else { return }
+        _ = "\n".withCString { write(fd, $0, 1) }
+        fsync(fd)
+    }
+
+    public func append(_ record: JSONValue) {
+        let line = record.serialized(indent: nil) + "\n"
+        line.withCString { ptr in
+            var offset = 0
+            let count = strlen(ptr)
+            while offset < count {
+                let n = write(fd, ptr + offset, count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        fsync(fd)
+    }
+
+    /// Records of a journal file, skipping a damaged last line.
+    public static func read(_ path: String) -> [JSONValue] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+    }
+}
+
+/// Content-addressed store of compiled artifacts: key = input artifact hash + block type + parameters + tool version.
+public struct ArtifactCache: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public static func fileHash(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var d = SHA256Digest()
+        d.update([UInt8](data))
+        return d.finalize()
+    }
+
+    /// The key of compiling `inputHash` with `block` (its output path excluded: it does not change the result).
+    public static func key(inputHash: String, block: JSONValue, toolVersion: String) -> String {
+        var params = block["parameters"] ?? .object([])
+        params = params.removing("compiled_model_path")
+        let canonical = JSONValue.object([("type", block["type"] ?? .null), ("parameters", params)]).serialized(indent: nil)
+        return SHA256Digest.hex("\(inputHash)|\(canonical)|\(toolVersion)")
+    }
+
+    public func artifactPath(_ key: String, fileExtension: String) -> String {
+        (directory as NSString).appendingPathComponent("\(key.prefix(24)).\(fileExtension)")
+    }
+
+    public func contains(_ key: String, fileExtension: String) -> Bool {
+        FileManager.default.fileExists(atPath: artifactPath(key, fileExtension: fileExtension))
+    }
+}

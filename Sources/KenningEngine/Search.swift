@@ -1,0 +1,705 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+
+/// One measured (or failed) evaluation of a pipeline.
+struct Evaluation {
+    var id: Int
+    var pipeline: JSONValue
+    var status: String
+    var reason: String?
+    var metrics: [(String, Double)] = []
+    var budget: JSONValue?
+    var window: Double = 0
+    var wall: Double = 0
+    var cacheHits = 0
+    var fromJournal = false
+
+    var metricMap: [String: Double] { Dictionary(metrics, uniquingKeysWith: { a, _ in a }) }
+
+    var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [("id", .int(id)), ("pipeline", pipeline), ("status", .string(status))]
+        if let reason { pairs.append(("reason", .string(reason))) }
+        if !metrics.isEmpty { pairs.append(("metrics", .object(metrics.map { ($0.0, .double($0.1)) }))) }
+        if let budget { pairs.append(("measurement", budget)) }
+        pairs.append(("measurement_window", .double(window)))
+        pairs.append(("wall_time", .double(wall)))
+        pairs.append(("cache_hits", .int(cacheHits)))
+        return .object(pairs)
+    }
+
+    init(id: Int, pipeline: JSONValue, status: String, reason: String? = nil) {
+        self.id = id
+        self.pipeline = pipeline
+        self.status = status
+        self.reason = reason
+    }
+
+    init?(journal r: JSONValue) {
+        guard let id = r["id"]?.intValue, let pipeline = r["pipeline"], let status = r["status"]?.stringValue else { return nil }
+        self.init(id: id, pipeline: pipeline, status: status, reason: r["reason"]?.stringValue)
+        metrics = r["metrics"]?.objectPairs?.compactMap { k, v in v.doubleValue.map { (k, $0) } } ?? []
+        budget = r["measurement"]
+        window = r["measurement_window"]?.doubleValue ?? 0
+        wall = r["wall_time"]?.doubleValue ?? 0
+        cacheHits = r["cache_hits"]?.intValue ?? 0
+        fromJournal = true
+    }
+}
+
+/// Counters for the progress line and the final summary.
+final class SearchStats: @unchecked Sendable {
+    private let lock = NSLock()
+    var cacheHits = 0
+    var compiled = 0
+    var compileSeconds = 0.0
+    var savedSeconds = 0.0
+    func add(_ f: (SearchStats) -> Void) { lock.lock(); f(self); lock.unlock() }
+}
+
+extension FineTuneRunner {
+    /// Runs the whole search. Returns the process exit status (0 when a pipeline was picked).
+    public func run() throws(KenningError) -> Int32 {
+        let start = monotonicSeconds()
+        let doc = try ConfigFile.load(options.configPath)
+        let op: OptimizationParameters
+        let candidates: [Candidate]
+        do {
+            op = try OptimizationParameters.parse(doc)
+            candidates = try plan(doc, parameters: op)
+        } catch {
+            throw error.inFile(options.configPath)
+        }
+        let runnable = candidates.filter { $0.id != nil }
+        let excluded = candidates.filter { $0.exclusion != nil }
+        say("\(candidates.count) pipelines in the grid, \(runnable.count) compatible, \(excluded.count) excluded; strategy \(op.strategy)")
+        for c in excluded { say("  excluded: \(describe(c.pipeline)): \(c.exclusion!)") }
+
+        if let dir = options.generateScenarios {
+            try Files.ensureWritableDirectory(dir, for: "scenario")
+            for c in runnable {
+                try Files.writeJSON(c.pipeline, to: (dir as NSString).appendingPathComponent("scenario_\(c.id!).json"))
+            }
+            say("wrote \(runnable.count) scenarios to \(dir)")
+            return 0
+        }
+        try Files.ensureWritableDirectory(outputBase.dir, for: "output")
+        let runDir = path("_runs")
+        try Files.ensureWritableDirectory(runDir, for: "run")
+        let cache = ArtifactCache(directory: options.cacheDirectory ?? (outputBase.dir as NSString).appendingPathComponent("kenning-cache"))
+        try Files.ensureWritableDirectory(cache.directory, for: "cache")
+        let journalPath = path("_journal.jsonl")
+        let earlier = options.resume ? Journal.read(journalPath).compactMap(Evaluation.init(journal:)) : []
+        let journal = try Journal(path: journalPath, resume: options.resume)
+        if options.resume { say("resuming: \(earlier.count) finished runs in \(journalPath)") }
+
+        let reference = referenceOutputs(runnable.first?.pipeline)
+        var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
+                                    excluded: excluded, reference: reference, start: start, total: runnable.count)
+        try session.search(runnable)
+        try session.resolveTies()
+        return try session.finish()
+    }
+
+    /// Outputs of the unoptimized model on the first test samples, computed in-process with the reference backend (the gate's truth).
+    func referenceOutputs(_ pipeline: JSONValue?) -> [[Double]]? {
+        guard let pipeline, var scenario = try? Scenario.parse(pipeline, registry: registry) else { return nil }
+        scenario.optimizers = []
+        scenario.runtime = nil
+        scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0)]))
+        let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
+        guard let m = try? runner.run(optimize: false, test: true, measurementsPath: nil) else { return nil }
+        return m["output_samples"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
+    }
+}
+
+/// The state of one search: evaluations so far, the journal, the cache, and the output files.
+struct SearchSession {
+    let runner: FineTuneRunner
+    let op: OptimizationParameters
+    let cache: ArtifactCache
+    let runDir: String
+    let journal: Journal
+    let earlier: [Evaluation]
+    let excluded: [Candidate]
+    let reference: [[Double]]?
+    let start: Double
+    let total: Int
+    let stats = SearchStats()
+    var evaluations: [Evaluation] = []
+    var measuredSeconds = 0.0
+    var picked: Evaluation?
+    var ties: [Int] = []
+
+    init(runner: FineTuneRunner, op: OptimizationParameters, cache: ArtifactCache, runDir: String, journal: Journal, earlier: [Evaluation],
+         excluded: [Candidate], reference: [[Double]]?, start: Double, total: Int)
+    {
+        self.runner = runner
+        self.op = op
+        self.cache = cache
+        self.runDir = runDir
+        self.journal = journal
+        self.earlier = earlier
+        self.excluded = excluded
+        self.reference = reference
+        self.start = start
+        self.total = total
+    }
+
+    var outOfTime: Bool { op.maxTime.map { monotonicSeconds() - start >= $0 } ?? false }
+
+    // MARK: Strategies
+
+    mutating func search(_ runnable: [Candidate]) throws(KenningError) {
+        var rng = SplitMix64(seed: op.seed)
+        let limit = min(op.maxRuns ?? runnable.count, runnable.count)
+        switch op.strategy {
+        case "random_search":
+            var order = runnable
+            order.shuffle(using: &rng)
+            try evaluateAll(Array(order.prefix(limit)), budget: nil)
+        case "tpe":
+            try tpe(runnable, limit: limit, rng: &rng)
+        case "successive_halving":
+            var order = runnable
+            if limit < runnable.count { order.shuffle(using: &rng) }
+            try successiveHalving(Array(order.prefix(limit)))
+        default:
+            try evaluateAll(Array(runnable.prefix(limit)), budget: nil)
+        }
+    }
+
+    /// Compiles everything first (in parallel), then measures one pipeline at a time.
+    mutating func evaluateAll(_ list: [Candidate], budget: JSONValue?) throws(KenningError) {
+        precompile(list)
+        for c in list {
+            if outOfTime { runner.say("max_time reached; stopping the search"); break }
+            try evaluate(c, budget: budget)
+        }
+    }
+
+    mutating func tpe(_ runnable: [Candidate], limit: Int, rng: inout SplitMix64) throws(KenningError) {
+        let features = runnable.map { TPE.features(of: $0.pipeline) }
+        var remaining = Array(runnable.indices)
+        let startup = max(2, min(10, limit / 4))
+        var done: [(index: Int, cost: Double)] = []
+        while !remaining.isEmpty && done.count < limit && !outOfTime {
+            let pick: Int
+            if done.count < startup {
+                pick = remaining.remove(at: Int(rng.next() % UInt64(remaining.count)))
+            } else {
+                let scores = remaining.map { TPE.score(features[$0], observed: done.map { (features[$0.index], $0.cost) }) }
+                let best = scores.indices.max { scores[$0] < scores[$1] }!
+                pick = remaining.remove(at: best)
+            }
+            precompile([runnable[pick]])
+            let e = try evaluate(runnable[pick], budget: nil)
+            let cost = op.objectives.first.flatMap { $0.cost(e.metricMap) } ?? .infinity
+            done.append((pick, cost.isFinite ? cost : .greatestFiniteMagnitude))
+        }
+    }
+
+    /// Measures every candidate with a small budget, keeps the best 1/η, measures those longer, and so on.
+    mutating func successiveHalving(_ list: [Candidate]) throws(KenningError) {
+        let base = list.first?.pipeline["measurement"]
+        let settings = MeasurementSettings(
+            (try? ResolvedParameters.resolve(base, specs: MeasurementSettings.specs, blockName: "measurement"))
+                ?? ResolvedParameters(values: MeasurementSettings.specs.map { ($0.name, $0.defaultValue!) }))
+        let eta = Double(op.halvingRate)
+        var rungs = 1
+        while Double(list.count) / pow(eta, Double(rungs)) >= 1 { rungs += 1 }
+        var alive = list
+        precompile(list)
+        for rung in 0..<rungs {
+            if outOfTime { break }
+            let scale = pow(eta, Double(rung - (rungs - 1)))
+            let budget = JSONValue.object([
+                ("warmup_runs", .int(settings.warmupRuns)), ("min_runs", .int(max(1, Int(Double(settings.minRuns) * scale)))),
+                ("min_time", .double(settings.minTime * scale)), ("max_time", .double(settings.maxTime)),
+            ])
+            var results: [(Candidate, Double)] = []
+            for c in alive {
+                if outOfTime { break }
+                let e = try evaluate(c, budget: budget)
+                if e.status == "ok", let cost = op.objectives.first.flatMap({ $0.cost(e.metricMap) }) { results.append((c, cost)) }
+            }
+            let keep = max(1, Int((Double(results.count) / eta).rounded(.up)))
+            alive = results.sorted { $0.1 < $1.1 }.prefix(keep).map(\.0)
+            if alive.count <= 1 && rung < rungs - 1 {
+                // Give the survivor the full budget so the final numbers are comparable with a grid's.
+                if let last = alive.first, !outOfTime { try evaluate(last, budget: base) }
+                break
+            }
+        }
+    }
+
+    // MARK: Compilation (parallel, cached)
+
+    /// Compiles every optimizer step the candidates need, each unique step once, `jobs` at a time.
+    func precompile(_ list: [Candidate]) {
+        var levels: [[(key: String, input: String, block: JSONValue, pipeline: JSONValue)]] = []
+        var seen = Set<String>()
+        for c in list {
+            guard let chain = c.pipeline["optimizers"]?.arrayValue, let modelHash = modelHash(c.pipeline) else { continue }
+            var input = modelHash
+            for (depth, block) in chain.enumerated() {
+                let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
+                if seen.insert(key).inserted, !cache.contains(key, fileExtension: "onnx") {
+                    if levels.count <= depth { levels.append([]) }
+                    levels[depth].append((key, input, block, c.pipeline))
+                }
+                input = key
+            }
+        }
+        let jobs = max(1, runner.options.jobs)
+        // Compile steps only read the session and write their own cache entries; the counters are locked.
+        nonisolated(unsafe) let session = self
+        for level in levels {
+            DispatchQueue.concurrentPerform(iterations: min(jobs, level.count)) { worker in
+                var i = worker
+                while i < level.count {
+                    let step = level[i]
+                    _ = session.compileStep(key: step.key, input: step.input, block: step.block, pipeline: step.pipeline)
+                    i += jobs
+                }
+            }
+        }
+    }
+
+    func modelHash(_ pipeline: JSONValue) -> String? {
+        guard let path = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue else { return nil }
+        return ArtifactCache.fileHash(path)
+    }
+
+    /// Runs one optimizer in a child process, writing the cache entry; returns an error message on failure.
+    func compileStep(key: String, input: String, block: JSONValue, pipeline: JSONValue) -> String? {
+        let out = cache.artifactPath(key, fileExtension: "onnx")
+        if FileManager.default.fileExists(atPath: out) { return nil }
+        let failed = out + ".failed"
+        if let reason = try? String(contentsOfFile: failed, encoding: .utf8) { return reason }
+        let inputPath = FileManager.default.fileExists(atPath: cache.artifactPath(input, fileExtension: "onnx"))
+            ? cache.artifactPath(input, fileExtension: "onnx") : pipeline["model_wrapper"]!["parameters"]!["model_path"]!.stringValue!
+        var step: [(String, JSONValue)] = [("model_wrapper", pipeline["model_wrapper"]!)]
+        if let d = pipeline["dataset"] { step.append(("dataset", d)) }
+        let params = (block["parameters"] ?? .object([])).setting("compiled_model_path", to: .string(out + ".tmp.onnx"))
+        step.append(("optimizers", .array([block.setting("parameters", to: params)])))
+        let tag = String(key.prefix(12))
+        let scenarioPath = (runDir as NSString).appendingPathComponent("compile_\(tag).json")
+        let statusPath = (runDir as NSString).appendingPathComponent("compile_\(tag).status.json")
+        try? FileManager.default.removeItem(atPath: statusPath)
+        do { try Files.writeJSON(.object(step), to: scenarioPath) } catch { return error.description }
+        let t0 = monotonicSeconds()
+        let result = ChildProcess.run(executable: runner.options.executable,
+                                      arguments: ["optimize", "--json-cfg", scenarioPath, "--input-model", inputPath, "--status-file", statusPath,
+                                                  "--verbosity", runner.options.verbosity],
+                                      logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"), timeout: runner.options.timeout,
+                                      environment: childEnvironment)
+        let seconds = monotonicSeconds() - t0
+        var reason: String?
+        switch result {
+        case let .exited(0, _):
+            do {
+                try FileManager.default.moveItem(atPath: out + ".tmp.onnx", toPath: out)
+                if FileManager.default.fileExists(atPath: out + ".tmp.onnx.json") {
+                    try? FileManager.default.removeItem(atPath: out + ".json")
+                    try FileManager.default.moveItem(atPath: out + ".tmp.onnx.json", toPath: out + ".json")
+                }
+                try? "\(seconds)".write(toFile: out + ".seconds", atomically: true, encoding: .utf8)
+            } catch {
+                reason = "cannot store the compiled model in the cache: \(error.localizedDescription)"
+            }
+        case let .exited(code, lastError): reason = lastError ?? "the compiler exited with code \(code)"
+        case let .signaled(sig): reason = "the compiler died with signal \(sig)"
+        case .timedOut: reason = "the compiler took longer than \(Int(runner.options.timeout)) s"
+        case let .launchFailed(r): reason = r
+        }
+        stats.add { $0.compiled += 1; $0.compileSeconds += seconds }
+        if let reason { try? reason.write(toFile: failed, atomically: true, encoding: .utf8) }
+        return reason
+    }
+
+    var childEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["KENNING_MEMORY_LIMIT_MB"] = String(runner.options.memoryLimitMB)
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        return env
+    }
+
+    // MARK: One evaluation
+
+    /// Puts this pipeline's artifacts where its blocks expect them; returns the cache hits or a compile error.
+    func materialize(_ pipeline: JSONValue) -> (hits: Int, error: String?) {
+        let chain = pipeline["optimizers"]?.arrayValue ?? []
+        guard let modelPath = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue, var input = modelHash(pipeline) else {
+            return (0, "cannot read the model")
+        }
+        var hits = 0
+        var last = modelPath
+        for block in chain {
+            let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
+            let cached = cache.artifactPath(key, fileExtension: "onnx")
+            if FileManager.default.fileExists(atPath: cached) {
+                hits += 1
+                if let s = (try? String(contentsOfFile: cached + ".seconds", encoding: .utf8)).flatMap(Double.init) {
+                    stats.add { $0.savedSeconds += s }
+                }
+            } else if let reason = compileStep(key: key, input: input, block: block, pipeline: pipeline) {
+                return (hits, reason)
+            }
+            if let target = block["parameters"]?["compiled_model_path"]?.stringValue {
+                try? Files.copyReplacing(cached, to: target)
+                try? Files.copyReplacing(cached + ".json", to: target + ".json")
+            }
+            last = cached
+            input = key
+        }
+        if let save = pipeline["runtime"]?["parameters"]?["save_model_path"]?.stringValue, !save.isEmpty {
+            do {
+                try Files.copyReplacing(last, to: save)
+                if FileManager.default.fileExists(atPath: last + ".json") { try Files.copyReplacing(last + ".json", to: save + ".json") }
+            } catch {
+                return (hits, error.description)
+            }
+        }
+        stats.add { $0.cacheHits += hits }
+        return (hits, nil)
+    }
+
+    func key(_ pipeline: JSONValue, budget: JSONValue?) -> String {
+        SHA256Digest.hex(pipeline.serialized(indent: nil) + "|" + (budget?.serialized(indent: nil) ?? ""))
+    }
+
+    @discardableResult
+    mutating func evaluate(_ c: Candidate, budget: JSONValue?) throws(KenningError) -> Evaluation {
+        let id = c.id!
+        var pipeline = c.pipeline
+        if let budget { pipeline = pipeline.setting("measurement", to: budget) }
+        let k = key(c.pipeline, budget: budget)
+        if let done = earlier.first(where: { $0.id == id && key($0.pipeline, budget: $0.budget) == k }) {
+            record(done, journaled: true)
+            return done
+        }
+        let what = runner.describe(c.pipeline)
+        let t0 = monotonicSeconds()
+        var e = Evaluation(id: id, pipeline: c.pipeline, status: "failed")
+        e.budget = budget
+        let (hits, compileError) = materialize(c.pipeline)
+        e.cacheHits = hits
+        if let compileError {
+            e.status = "compile_error"
+            e.reason = compileError
+        } else {
+            e = measure(pipeline, into: e)
+        }
+        e.wall = monotonicSeconds() - t0
+        measuredSeconds += e.window
+        journal.append(e.json.setting("key", to: .string(k)))
+        record(e, journaled: false)
+        progress(e, what: what)
+        return e
+    }
+
+    func measure(_ pipeline: JSONValue, into base: Evaluation, suffix: String = "") -> Evaluation {
+        var e = base
+        let id = e.id
+        let scenarioPath = (runDir as NSString).appendingPathComponent("scenario_\(id)\(suffix).json")
+        let statusPath = (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).status.json")
+        let logPath = (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).log")
+        let measurementsPath = suffix.isEmpty ? runner.path("_\(id).json") : (runDir as NSString).appendingPathComponent("measurements_\(id)\(suffix).json")
+        try? FileManager.default.removeItem(atPath: statusPath)
+        do {
+            try Files.writeJSON(pipeline, to: scenarioPath)
+        } catch {
+            e.reason = error.description
+            return e
+        }
+        let tmpMeasurements = measurementsPath + ".partial"
+        let result = ChildProcess.run(executable: runner.options.executable,
+                                      arguments: ["test", "--json-cfg", scenarioPath, "--measurements", tmpMeasurements, "--status-file", statusPath,
+                                                  "--verbosity", runner.options.verbosity],
+                                      logPath: logPath, timeout: runner.options.timeout, environment: childEnvironment)
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        switch result {
+        case .timedOut:
+            e.status = "timeout"
+            e.reason = "no result within \(Int(runner.options.timeout)) s (log: \(logPath))"
+            return e
+        case let .signaled(sig):
+            let oom = sig == SIGKILL || log.contains("failed to allocate") || log.contains("Cannot allocate memory")
+            e.status = oom ? "oom" : "crash"
+            e.reason = oom ? "the run ran out of memory (limit \(runner.options.memoryLimitMB) MB; log: \(logPath))"
+                : "the run died with signal \(sig) (log: \(logPath))"
+            return e
+        case let .launchFailed(reason):
+            e.reason = reason
+            return e
+        case let .exited(code, lastError):
+            guard code == 0 else {
+                let status = (try? String(contentsOfFile: statusPath, encoding: .utf8)).flatMap { try? JSONValue.parse($0) }
+                e.status = status?["phase"]?.stringValue == "compile" ? "compile_error" : (log.contains("failed to allocate") ? "oom" : "failed")
+                e.reason = (lastError ?? "exit code \(code)") + " (log: \(logPath))"
+                return e
+            }
+        }
+        guard let text = try? String(contentsOfFile: tmpMeasurements, encoding: .utf8), let m = try? JSONValue.parse(text) else {
+            e.reason = "the run wrote no readable measurements"
+            return e
+        }
+        try? FileManager.default.removeItem(atPath: measurementsPath)
+        try? FileManager.default.moveItem(atPath: tmpMeasurements, toPath: measurementsPath)
+        e.metrics = Metrics.compute(from: m)
+        e.window = m["measurement_window"]?.doubleValue ?? 0
+        if let steps = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), steps.count > 1 {
+            let mean = Bootstrap.interval(steps, statistic: Bootstrap.mean)
+            let median = Bootstrap.interval(steps, statistic: Bootstrap.median)
+            e.metrics += [("inferencetime_mean_ci_low", mean.low), ("inferencetime_mean_ci_high", mean.high),
+                          ("inferencetime_median_ci_low", median.low), ("inferencetime_median_ci_high", median.high)]
+        }
+        if let reference, let outputs = m["output_samples"]?.arrayValue?.map({ $0.arrayValue?.compactMap(\.doubleValue) ?? [] }) {
+            let diff = zip(reference, outputs).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
+            e.metrics.append(("output_max_abs_diff", diff))
+            if diff > op.outputTolerance || outputs.count != reference.count {
+                e.status = "output_mismatch"
+                e.reason = String(format: "outputs differ from the unoptimized model's by %.3g (tolerance %.3g)", diff, op.outputTolerance)
+                return e
+            }
+        }
+        let missing = op.objectives.map(\.metric).filter { name in !e.metrics.contains { $0.0 == name } }
+        e.status = missing.isEmpty ? "ok" : "metric_missing"
+        if !missing.isEmpty { e.reason = "the run produced no \(missing.joined(separator: ", "))" }
+        return e
+    }
+
+    mutating func record(_ e: Evaluation, journaled: Bool) {
+        evaluations.removeAll { $0.id == e.id }
+        evaluations.append(e)
+        try? writeResults()
+        if journaled { progress(e, what: runner.describe(e.pipeline) + " (from the journal)") }
+    }
+
+    func progress(_ e: Evaluation, what: String) {
+        let n = evaluations.count
+        let elapsed = monotonicSeconds() - start
+        let eta = n > 0 ? elapsed / Double(n) * Double(max(0, total - n)) : 0
+        let bestText = currentBest().map { b in
+            " best #\(b.id) \(op.metric)=\(String(format: "%.6g", b.metricMap[op.metric] ?? .nan))"
+        } ?? ""
+        let m = e.metricMap
+        let result = e.status == "ok"
+            ? String(format: "ok  %@=%@  accuracy=%.4f  mean=%.4f ms", op.metric, m[op.metric].map { String(format: "%.6g", $0) } ?? "-",
+                     m["accuracy"] ?? .nan, (m["inferencetime_mean"] ?? .nan) * 1000)
+            : "\(e.status): \(e.reason ?? "")"
+        let line = "[\(n)/\(total)] #\(e.id) \(what): \(result)"
+        if runner.options.liveProgress {
+            runner.say("\r\u{1B}[K" + line)
+            FileHandle.standardError.write(Data(String(format: "  ETA %.0f s, cache %d hits%@\r", eta, stats.cacheHits, bestText).utf8))
+        } else {
+            runner.say(line + String(format: "  (ETA %.0f s, cache hits %d%@)", eta, stats.cacheHits, bestText))
+        }
+    }
+
+    // MARK: Selection
+
+    func feasible(_ e: Evaluation) -> Bool { e.status == "ok" && op.constraints.allSatisfy { $0.holds(e.metricMap) } }
+
+    func currentBest() -> Evaluation? { select(evaluations.filter(feasible)) }
+
+    /// The pick among feasible runs by the selection policy.
+    func select(_ pool: [Evaluation]) -> Evaluation? {
+        let front = paretoFront(pool)
+        guard !front.isEmpty else { return nil }
+        if op.selection == "utopia", op.objectives.count > 1 {
+            let costs = front.map { e in op.objectives.map { $0.cost(e.metricMap) ?? .infinity } }
+            let lo = op.objectives.indices.map { d in costs.map { $0[d] }.min()! }
+            let hi = op.objectives.indices.map { d in costs.map { $0[d] }.max()! }
+            let distance = costs.map { c in
+                op.objectives.indices.reduce(0.0) { acc, d in
+                    let span = hi[d] - lo[d]
+                    let x = span > 0 ? (c[d] - lo[d]) / span : 0
+                    return acc + x * x
+                }
+            }
+            return front[distance.indices.min { distance[$0] < distance[$1] }!]
+        }
+        return front.min { a, b in
+            for o in op.objectives {
+                let x = o.cost(a.metricMap) ?? .infinity, y = o.cost(b.metricMap) ?? .infinity
+                if x != y { return x < y }
+            }
+            return a.id < b.id
+        }
+    }
+
+    func paretoFront(_ pool: [Evaluation]) -> [Evaluation] {
+        let usable = pool.filter { e in op.objectives.allSatisfy { $0.cost(e.metricMap) != nil } }
+        let costs = usable.map { e in op.objectives.map { $0.cost(e.metricMap)! } }
+        return Pareto.front(costs).map { usable[$0] }
+    }
+
+    // MARK: Ties
+
+    /// Runs whose latency interval overlaps the pick's are measured again, interleaved, and the pick is made on the pooled samples.
+    mutating func resolveTies() throws(KenningError) {
+        guard let primary = op.objectives.first, primary.metric.hasPrefix("inferencetime"), op.remeasureRounds > 0 else { return }
+        let statistic = primary.metric == "inferencetime_median" ? "median" : "mean"
+        func interval(_ e: Evaluation) -> (Double, Double)? {
+            let m = e.metricMap
+            guard let lo = m["inferencetime_\(statistic)_ci_low"], let hi = m["inferencetime_\(statistic)_ci_high"] else { return nil }
+            return (lo, hi)
+        }
+        guard let best = currentBest(), let bi = interval(best) else { return }
+        let tied = evaluations.filter { e in
+            e.id != best.id && feasible(e) && interval(e).map { $0.0 <= bi.1 && bi.0 <= $0.1 } == true
+        }
+        guard !tied.isEmpty else { return }
+        let group = [best] + tied
+        runner.say("\(tied.count) run(s) tie with #\(best.id) (overlapping 95% intervals of the \(statistic)): re-measuring #\(group.map { String($0.id) }.joined(separator: ", #")) interleaved, \(op.remeasureRounds) round(s)")
+        var pooled: [Int: [Double]] = [:]
+        for e in group {
+            if let text = try? String(contentsOfFile: runner.path("_\(e.id).json"), encoding: .utf8), let m = try? JSONValue.parse(text) {
+                pooled[e.id] = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            }
+        }
+        for round in 0..<op.remeasureRounds {
+            for e in (round % 2 == 0 ? group : group.reversed()) {
+                if outOfTime { break }
+                _ = materialize(e.pipeline)
+                let again = measure(e.budget.map { e.pipeline.setting("measurement", to: $0) } ?? e.pipeline, into: e, suffix: "_remeasure\(round)")
+                if again.status == "ok",
+                   let text = try? String(contentsOfFile: (runDir as NSString).appendingPathComponent("measurements_\(e.id)_remeasure\(round).json"), encoding: .utf8),
+                   let m = try? JSONValue.parse(text)
+                {
+                    pooled[e.id, default: []] += m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+                }
+            }
+        }
+        for (id, steps) in pooled where steps.count > 1 {
+            guard let i = evaluations.firstIndex(where: { $0.id == id }) else { continue }
+            let mean = Bootstrap.interval(steps, statistic: Bootstrap.mean), median = Bootstrap.interval(steps, statistic: Bootstrap.median)
+            let updated: [String: Double] = [
+                "inferencetime_mean": Statistics.mean(steps), "inferencetime_std": Statistics.std(steps), "inferencetime_median": Statistics.median(steps),
+                "inferencetime_min": steps.min()!, "inferencetime_max": steps.max()!, "inferencetime_p90": Statistics.percentile(steps, 90),
+                "inferencetime_p99": Statistics.percentile(steps, 99), "inferencetime_mean_ci_low": mean.low, "inferencetime_mean_ci_high": mean.high,
+                "inferencetime_median_ci_low": median.low, "inferencetime_median_ci_high": median.high,
+            ]
+            evaluations[i].metrics = evaluations[i].metrics.map { (k, v) in (k, updated[k] ?? v) }
+            evaluations[i].metrics.append(("inferencetime_pooled_samples", Double(steps.count)))
+        }
+        if let newBest = currentBest(), let ni = interval(newBest) {
+            ties = evaluations.filter { e in e.id != newBest.id && feasible(e) && interval(e).map { $0.0 <= ni.1 && ni.0 <= $0.1 } == true }.map(\.id)
+        }
+        try writeResults()
+    }
+
+    // MARK: Output
+
+    func writeResults() throws(KenningError) {
+        let entries = excluded.map { c in
+            JSONValue.object([("pipeline", c.pipeline), ("status", "incompatible"), ("reason", .string(c.exclusion!))])
+        } + evaluations.sorted { $0.id < $1.id }.map(\.json)
+        try Files.writeJSON(.array(entries), to: runner.path("_all_results.json"))
+        if let best = currentBest() {
+            var pairs: [(String, JSONValue)] = [("pipeline", best.pipeline), ("metrics", .object(best.metrics.map { ($0.0, .double($0.1)) }))]
+            pairs.append(("id", .int(best.id)))
+            if !ties.isEmpty { pairs.append(("ties", JSONValue(ties))) }
+            try Files.writeJSON(.object(pairs), to: runner.options.outputPath)
+        }
+    }
+
+    mutating func finish() throws(KenningError) -> Int32 {
+        let rows = evaluations.sorted { $0.id < $1.id }.map { e in
+            ResultRow(id: e.id, what: runner.describe(e.pipeline), metrics: e.metricMap, status: e.status)
+        }
+        let best = currentBest()
+        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric))
+        let wall = monotonicSeconds() - start
+        if op.objectives.count > 1 || !op.constraints.isEmpty {
+            try writeParetoFile(best: best)
+        }
+        runner.say(String(format: "%d runs in %.1f s (%.1f s measuring); compiled %d step(s) in %.1f s, %d cache hit(s) saving %.1f s",
+                          evaluations.count, wall, measuredSeconds, stats.compiled, stats.compileSeconds, stats.cacheHits, stats.savedSeconds))
+        guard let best else {
+            let ok = evaluations.filter { $0.status == "ok" }
+            if !ok.isEmpty, !op.constraints.isEmpty {
+                runner.say("no run meets every constraint (\(op.constraints.map(\.description).joined(separator: ", "))); closest:")
+                for e in closest(ok).prefix(3) {
+                    let missed = op.constraints.filter { !$0.holds(e.metricMap) }.map { c in
+                        "\(c.metric) = \(String(format: "%.6g", e.metricMap[c.metric] ?? .nan)) (wants \(c.relation.rawValue) \(c.bound))"
+                    }
+                    runner.say("  #\(e.id) \(runner.describe(e.pipeline)): \(missed.joined(separator: ", "))")
+                }
+            } else {
+                runner.say("no pipeline finished with the metric \"\(op.metricAsWritten)\"; see \(runner.path("_all_results.json")) and the logs in \(runDir)")
+            }
+            return 1
+        }
+        runner.say("best pipeline: #\(best.id) \(runner.describe(best.pipeline)) with \(op.metric) = \(String(format: "%.6g", best.metricMap[op.metric] ?? .nan))"
+            + (ties.isEmpty ? "" : "; statistically tied with #\(ties.map(String.init).joined(separator: ", #"))"))
+        runner.say("wrote \(runner.options.outputPath), \(runner.path("_all_results.json")), \(runner.path("_<id>.json")) and the journal \(journal.path)")
+        return 0
+    }
+
+    func closest(_ pool: [Evaluation]) -> [Evaluation] {
+        pool.sorted { a, b in
+            op.constraints.reduce(0) { $0 + $1.violation(a.metricMap) } < op.constraints.reduce(0) { $0 + $1.violation(b.metricMap) }
+        }
+    }
+
+    func writeParetoFile(best: Evaluation?) throws(KenningError) {
+        let feasibleRuns = evaluations.filter(feasible)
+        let front = paretoFront(feasibleRuns)
+        var pairs: [(String, JSONValue)] = [
+            ("objectives", .array(op.objectives.map { .object([("metric", .string($0.metric)), ("policy", .string($0.minimize ? "min" : "max"))]) })),
+            ("constraints", .array(op.constraints.map { .string($0.description) })),
+            ("selection", .string(op.selection)),
+            ("feasible", JSONValue(feasibleRuns.map(\.id).sorted())),
+            ("front", .array(front.sorted { $0.id < $1.id }.map { e in
+                .object([("id", .int(e.id)), ("metrics", .object(op.objectives.map { ($0.metric, .double(e.metricMap[$0.metric] ?? .nan)) }))])
+            })),
+            ("pick", best.map { .int($0.id) } ?? .null),
+        ]
+        if best == nil {
+            pairs.append(("closest", JSONValue(closest(evaluations.filter { $0.status == "ok" }).prefix(3).map(\.id))))
+        }
+        try Files.writeJSON(.object(pairs), to: runner.path("_pareto.json"))
+    }
+}
+
+/// Tree-structured Parzen estimator over categorical pipeline features.
+enum TPE {
+    /// `path=value` features of a pipeline (output paths left out: they never change a result).
+    static func features(of pipeline: JSONValue) -> [String: String] {
+        var out: [String: String] = [:]
+        func visit(_ v: JSONValue, _ path: String) {
+            switch v {
+            case let .object(pairs):
+                for (k, x) in pairs where !k.hasSuffix("_path") { visit(x, path.isEmpty ? k : "\(path).\(k)") }
+            case let .array(items) where path == "optimizers":
+                out["optimizers.chain"] = items.compactMap { $0["type"]?.stringValue }.joined(separator: "+")
+                for item in items {
+                    let t = item["type"]?.stringValue ?? "?"
+                    visit(item["parameters"] ?? .null, "optimizers.\(t)")
+                }
+            default:
+                out[path] = v.serialized(indent: nil)
+            }
+        }
+        visit(pipeline.removing("measurement"), "")
+        return out
+    }
+
+    /// log l(x) − log g(x): density of x among the best quarter of observations over its density among the rest.
+    static func score(_ x: [String: String], observed: [([String: String], Double)]) -> Double {
+        let sorted = observed.sorted { $0.1 < $1.1 }
+        let nGood = max(1, Int((Double(sorted.count) * 0.25).rounded(.up)))
+        let good = sorted.prefix(nGood).map(\.0), bad = sorted.dropFirst(nGood).map(\.0)
+        var s = 0.0
+        for (dim, value) in x {
+            let values = Set(observed.map { $0.0[dim] ?? "∅" } + [value]).count
+            let l = (Double(good.filter { $0[dim] == value }.count) + 1) / (Double(good.count) + Double(values))
+            let g = (Double(bad.filter { $0[dim] == value }.count) + 1) / (Double(bad.count) + Double(values))
+            s += log(l) - log(g)
+        }
+        return s
+    }
+}
