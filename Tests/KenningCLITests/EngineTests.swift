@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// A grid whose runs fail in every way the engine classifies: crash, hang, running out of memory and wrong outputs.
+@Suite struct Isolation {
+    @Test func everyFailureClassIsRecordedAndTheRestCompletes() throws {
+        let dir = CLI.tempDir()
+        func runtime(_ name: String) -> String {
+            #"{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/\#(name).onnx"]}}"#
+        }
+        let cfg = fineTuneConfig(
+            optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/c.onnx"], "fold_batchnorm": [false, true], "fuse_activations": [false]}}]"#,
+            runtime: "[\(runtime("okrun")), \(runtime("crashme")), \(runtime("hangme")), \(runtime("oomme"))]",
+            parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "output_tolerance": 1e-9, "remeasure_ties": false}"#,
+            extra: #""measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0},"#)
+        try cfg.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json", "--timeout", "8",
+                             "--memory-limit", "1024"],
+                            environment: ["KENNING_TEST_FAULT": "crash:crashme,hang:hangme,oom:oomme"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/r_all_results.json"))) as! [[String: Any]]
+        let status = Dictionary(uniqueKeysWithValues: all.map { ($0["id"] as! Int, $0["status"] as! String) })
+        // Chains: [no folding] then [BatchNorm folded]; runtimes vary fastest: ok, crash, hang, oom.
+        #expect(status == [0: "ok", 1: "crash", 2: "timeout", 3: "oom", 4: "output_mismatch", 5: "crash", 6: "timeout", 7: "oom"])
+        let best = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/r.json"))) as! [String: Any]
+        #expect(best["id"] as? Int == 0)
+    }
+}
+
+@Suite struct Resume {
+    /// Kill the search with SIGKILL at several points, resume each time: the final ids equal an uninterrupted run's,
+    /// and the files of runs that had finished are not written again.
+    @Test func killAndResume() throws {
+        let dir = CLI.tempDir()
+        let cfg = fineTuneConfig(
+            optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/c.onnx"], "fuse_activations": [true, false]}}]"#,
+            runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/r.onnx"], "num_threads": [1, 2, 3]}}]"#,
+            parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "remeasure_ties": false}"#,
+            extra: #""measurement": {"warmup_runs": 1, "min_runs": 20, "min_time": 0.3},"#)
+        try cfg.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let out = "\(dir)/out/r.json"
+        let journal = "\(dir)/out/r_journal.jsonl"
+        var mtimes: [String: Date] = [:]
+        for (attempt, killAfter) in [1, 3].enumerated() {
+            let p = try CLI.start(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", out] + (attempt > 0 ? ["--resume"] : []))
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                let lines = ((try? String(contentsOfFile: journal, encoding: .utf8)) ?? "").split(separator: "\n").count
+                if lines >= killAfter { break }
+                usleep(20_000)
+            }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            for line in ((try? String(contentsOfFile: journal, encoding: .utf8)) ?? "").split(separator: "\n") {
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = obj["id"] as? Int else { continue }
+                let file = "\(dir)/out/r_\(id).json"
+                if mtimes[file] == nil, let m = try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date { mtimes[file] = m }
+            }
+        }
+        #expect(!mtimes.isEmpty)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", out, "--resume"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("from the journal"))
+        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/r_all_results.json"))) as! [[String: Any]]
+        #expect(Set(all.compactMap { $0["id"] as? Int }) == Set(0..<6))
+        #expect(all.allSatisfy { $0["status"] as? String == "ok" })
+        for (file, m) in mtimes {
+            let now = try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date
+            #expect(now == m, "\(file) was rewritten")
+        }
+        let records = try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n")
+        let ids = records.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? Int }
+        #expect(Set(ids) == Set(0..<6))
+        #expect(ids.count == Set(ids).count, "a finished run was recomputed: \(ids)")
+    }
+}
+
+@Suite struct Strategies {
+    func grid(_ dir: String, _ parameters: String) throws -> String {
+        let cfg = fineTuneConfig(
+            optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/c.onnx"], "fuse_activations": [true, false], "fold_batchnorm": [true, false]}}]"#,
+            runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/r.onnx"], "num_threads": [1, 2]}}]"#,
+            parameters: parameters, extra: #""measurement": {"warmup_runs": 1, "min_runs": 9, "min_time": 0.0},"#)
+        try cfg.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        return "\(dir)/grid.json"
+    }
+
+    func journalIDs(_ path: String) throws -> [Int] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? Int }
+    }
+
+    @Test(arguments: ["random_search", "tpe"])
+    func budgetedStrategiesAreReproducible(_ strategy: String) throws {
+        var orders: [[Int]] = []
+        for _ in 0..<2 {
+            let dir = CLI.tempDir()
+            let cfg = try grid(dir, #"{"strategy": "\#(strategy)", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "max_runs": 5, "seed": 42, "remeasure_ties": false}"#)
+            let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out/r.json", "--jobs", "2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            orders.append(try journalIDs("\(dir)/out/r_journal.jsonl"))
+        }
+        #expect(orders[0].count == 5)
+        if strategy == "random_search" { #expect(orders[0] == orders[1]) } else { #expect(Array(orders[0].prefix(2)) == Array(orders[1].prefix(2))) }
+    }
+
+    @Test func successiveHalvingMeasuresTheBestLonger() throws {
+        let dir = CLI.tempDir()
+        let cfg = try grid(dir, #"{"strategy": "successive_halving", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "halving_rate": 2, "remeasure_ties": false}"#)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let records = try String(contentsOfFile: "\(dir)/out/r_journal.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let budgets = records.compactMap { ($0["measurement"] as? [String: Any])?["min_runs"] as? Int }
+        #expect(records.count > 8)  // 8 in the first rung, then fewer, measured longer
+        #expect(budgets.prefix(8).allSatisfy { $0 == budgets[0] })
+        #expect(budgets.last! > budgets[0])
+    }
+
+    @Test func constraintsAndParetoFront() throws {
+        let dir = CLI.tempDir()
+        let cfg = try grid(dir, #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "objectives": [{"metric": "inferencetime_mean", "policy": "min"}, {"metric": "session_utilization_cpus_percent_avg_mean", "policy": "min"}], "constraints": ["accuracy >= 0.97"], "selection": "utopia", "remeasure_ties": false}"#)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let pareto = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/r_pareto.json"))) as! [String: Any]
+        let front = (pareto["front"] as! [[String: Any]]).map { $0["id"] as! Int }
+        #expect(!front.isEmpty)
+        #expect(front.contains(pareto["pick"] as! Int))
+        #expect((pareto["feasible"] as! [Int]).count == 8)
+
+        let dir2 = CLI.tempDir()
+        let impossible = try grid(dir2, #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "constraints": ["accuracy >= 0.999", "inferencetime_p99 <= 0.0000001"], "max_runs": 3}"#)
+        let n = try CLI.run(["fine-tune-optimizers", "--json-cfg", impossible, "--output", "\(dir2)/out/r.json"])
+        #expect(n.status == 1)
+        #expect(n.stderr.contains("no run meets every constraint"))
+        #expect(n.stderr.contains("wants >= 0.999"))
+        let p2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir2)/out/r_pareto.json"))) as! [String: Any]
+        #expect((p2["closest"] as! [Int]).count == 3)
+    }
+}
