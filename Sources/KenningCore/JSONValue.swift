@@ -310,12 +310,31 @@ private struct JSONParser {
                 break
             }
         }
-        guard i > start, let text = String(bytes: bytes[start..<i], encoding: .utf8) else {
-            throw fail("unexpected character")
+        guard i > start else { throw fail("unexpected character") }
+        if isInt, i - start < 19 {
+            var v = 0
+            var negative = false
+            var k = start
+            if bytes[k] == UInt8(ascii: "-") { negative = true; k += 1 }
+            var digits = 0
+            while k < i, bytes[k] >= 48, bytes[k] <= 57 { v = v * 10 + Int(bytes[k] - 48); k += 1; digits += 1 }
+            if k == i, digits > 0 { return .int(negative ? -v : v) }
         }
-        if isInt, let v = Int(text) { return .int(v) }
-        guard let d = Double(text) else { i = start; throw fail("invalid number '\(text)'") }
-        return .double(d)
+        // Parse the digits in place with strtod (no String allocation per number).
+        var buffer = [CChar](repeating: 0, count: i - start + 1)
+        for k in start..<i { buffer[k - start] = CChar(bitPattern: bytes[k]) }
+        var end: UnsafeMutablePointer<CChar>?
+        let d = buffer.withUnsafeMutableBufferPointer { p -> Double in
+            let v = strtod(p.baseAddress!, &end)
+            if end != p.baseAddress! + (i - start) { end = nil }
+            return v
+        }
+        guard end != nil, !isInt || d.magnitude < 1e18 else {
+            let text = String(decoding: bytes[start..<i], as: UTF8.self)
+            i = start
+            throw fail("invalid number '\(text)'")
+        }
+        return isInt && d == d.rounded() && d.magnitude < 9e18 ? .int(Int(d)) : .double(d)
     }
 
     mutating func parseString() throws(KenningError) -> String {

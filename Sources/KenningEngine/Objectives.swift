@@ -69,7 +69,7 @@ public enum Pareto {
 
 /// Percentile bootstrap confidence interval of a statistic, with a seeded generator so reruns agree.
 public enum Bootstrap {
-    public static func interval(_ x: [Double], statistic: (inout [Double]) -> Double, resamples: Int = 400, level: Double = 0.95,
+    public static func interval(_ x: [Double], statistic: (inout [Double]) -> Double, resamples: Int = 200, level: Double = 0.95,
                                 seed: UInt64 = 0x5EED) -> (low: Double, high: Double)
     {
         guard x.count > 1 else { let v = x.first ?? .nan; return (v, v) }

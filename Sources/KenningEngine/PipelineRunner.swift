@@ -164,8 +164,9 @@ public struct PipelineRunner {
                  sample: Bool) throws(KenningError) -> [(String, JSONValue)]
     {
         let settings = scenario.measurement
-        let test = dataset.testIndices
-        guard !test.isEmpty else {
+        let fullTest = dataset.testIndices
+        let test = Array(fullTest.prefix(max(1, Int((Double(fullTest.count) * settings.evalFraction).rounded(.up)))))
+        guard !fullTest.isEmpty else {
             throw .badInput("the dataset's test split is empty", path: "$.dataset.parameters.split_fraction_test", fix: "use a test fraction above 0")
         }
         let batch = max(1, dataset.batchSize)

@@ -106,7 +106,8 @@ extension FineTuneRunner {
         guard let pipeline, var scenario = try? Scenario.parse(pipeline, registry: registry) else { return nil }
         scenario.optimizers = []
         scenario.runtime = nil
-        scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0)]))
+        scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0),
+                                                                               ("eval_fraction", 1.0)]))
         let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
         guard let m = try? runner.run(optimize: false, test: true, measurementsPath: nil) else { return nil }
         return m["output_samples"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
@@ -128,8 +129,9 @@ struct SearchSession {
     let stats = SearchStats()
     var evaluations: [Evaluation] = []
     var measuredSeconds = 0.0
-    var picked: Evaluation?
     var ties: [Int] = []
+    /// Successive halving picks only among the runs of its last rung (measured with the largest budget).
+    var finalists: Set<Int>?
 
     init(runner: FineTuneRunner, op: OptimizationParameters, cache: ArtifactCache, runDir: String, journal: Journal, earlier: [Evaluation],
          excluded: [Candidate], reference: [[Double]]?, start: Double, total: Int)
@@ -216,6 +218,7 @@ struct SearchSession {
             let budget = JSONValue.object([
                 ("warmup_runs", .int(settings.warmupRuns)), ("min_runs", .int(max(1, Int(Double(settings.minRuns) * scale)))),
                 ("min_time", .double(settings.minTime * scale)), ("max_time", .double(settings.maxTime)),
+                ("eval_fraction", .double(min(1, max(0.05, settings.evalFraction * scale)))),
             ])
             var results: [(Candidate, Double)] = []
             for c in alive {
@@ -223,11 +226,15 @@ struct SearchSession {
                 let e = try evaluate(c, budget: budget)
                 if e.status == "ok", let cost = op.objectives.first.flatMap({ $0.cost(e.metricMap) }) { results.append((c, cost)) }
             }
+            finalists = Set(results.map { $0.0.id! })
             let keep = max(1, Int((Double(results.count) / eta).rounded(.up)))
             alive = results.sorted { $0.1 < $1.1 }.prefix(keep).map(\.0)
             if alive.count <= 1 && rung < rungs - 1 {
                 // Give the survivor the full budget so the final numbers are comparable with a grid's.
-                if let last = alive.first, !outOfTime { try evaluate(last, budget: base) }
+                if let last = alive.first, !outOfTime {
+                    try evaluate(last, budget: base)
+                    finalists = [last.id!]
+                }
                 break
             }
         }
@@ -502,7 +509,7 @@ struct SearchSession {
 
     func feasible(_ e: Evaluation) -> Bool { e.status == "ok" && op.constraints.allSatisfy { $0.holds(e.metricMap) } }
 
-    func currentBest() -> Evaluation? { select(evaluations.filter(feasible)) }
+    func currentBest() -> Evaluation? { select(evaluations.filter { feasible($0) && (finalists?.contains($0.id) ?? true) }) }
 
     /// The pick among feasible runs by the selection policy.
     func select(_ pool: [Evaluation]) -> Evaluation? {
@@ -565,6 +572,7 @@ struct SearchSession {
                 if outOfTime { break }
                 _ = materialize(e.pipeline)
                 let again = measure(e.budget.map { e.pipeline.setting("measurement", to: $0) } ?? e.pipeline, into: e, suffix: "_remeasure\(round)")
+                measuredSeconds += again.window
                 if again.status == "ok",
                    let text = try? String(contentsOfFile: (runDir as NSString).appendingPathComponent("measurements_\(e.id)_remeasure\(round).json"), encoding: .utf8),
                    let m = try? JSONValue.parse(text)
@@ -616,6 +624,13 @@ struct SearchSession {
         if op.objectives.count > 1 || !op.constraints.isEmpty {
             try writeParetoFile(best: best)
         }
+        try Files.writeJSON(.object([
+            ("strategy", .string(op.strategy)), ("runs", .int(evaluations.count)), ("wall_s", .double(wall)), ("measured_s", .double(measuredSeconds)),
+            ("overhead_fraction", .double(wall > 0 ? (wall - measuredSeconds) / wall : 0)), ("compiled_steps", .int(stats.compiled)),
+            ("compile_s", .double(stats.compileSeconds)), ("cache_hits", .int(stats.cacheHits)), ("cache_saved_s", .double(stats.savedSeconds)),
+            ("best", currentBest().map { .int($0.id) } ?? .null), ("ties", JSONValue(ties)),
+            ("environment", Environment.fingerprint()),
+        ]), to: runner.path("_summary.json"))
         runner.say(String(format: "%d runs in %.1f s (%.1f s measuring); compiled %d step(s) in %.1f s, %d cache hit(s) saving %.1f s",
                           evaluations.count, wall, measuredSeconds, stats.compiled, stats.compileSeconds, stats.cacheHits, stats.savedSeconds))
         guard let best else {

@@ -103,8 +103,8 @@ struct FineTuneOptimizers: ParsableCommand {
     @Option(help: "Seconds one pipeline may take before it is stopped and recorded as a timeout")
     var timeout: Double = 900
 
-    @Option(help: "Compilation jobs run in parallel (measurements always run one at a time)")
-    var jobs: Int = 1
+    @Option(help: "Compilation jobs run in parallel (measurements always run one at a time); default: the number of cores")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: "Continue an interrupted search from its journal (OUT_journal.jsonl) without repeating finished runs")
     var resume = false
