@@ -19,7 +19,8 @@ public struct OptimizationParameters: Sendable {
     public var maxTime: Double?
     public var seed: UInt64
     public var halvingRate: Int
-    public var outputTolerance: Double
+    /// Largest allowed difference between a run's outputs and the unoptimized model's, per precision.
+    public var outputTolerance: [String: Double]
     public var remeasureRounds: Int
 
     static let blockKeys = ["model_wrapper", "dataset", "optimizers", "runtime"]
@@ -146,7 +147,17 @@ public struct OptimizationParameters: Sendable {
         let maxTime = positive("max_time", integer: false)?.doubleValue
         let rate = positive("halving_rate", integer: true)?.intValue ?? 3
         if rate < 2 { problems.append(Problem("\"halving_rate\" must be at least 2", path: "\(base).halving_rate", fix: "use 2, 3 or 4")) }
-        let tolerance = positive("output_tolerance", integer: false)?.doubleValue ?? 1e-3
+        var tolerance = ["float32": 1e-3, "float16": 1e-2, "int8": 5e-2]
+        if let v = op["output_tolerance"] {
+            if let d = v.doubleValue, d > 0 {
+                tolerance = tolerance.mapValues { _ in d }
+            } else if let pairs = v.objectPairs, pairs.allSatisfy({ tolerance[$0.0] != nil && ($0.1.doubleValue ?? 0) > 0 }) {
+                for (k, x) in pairs { tolerance[k] = x.doubleValue! }
+            } else {
+                problems.append(Problem("\"output_tolerance\" must be a positive number or an object of float32/float16/int8 tolerances",
+                                        path: "\(base).output_tolerance", fix: "e.g. 1e-3 or {\"float32\": 1e-3, \"int8\": 0.05}"))
+            }
+        }
         var rounds = 2
         if let v = op["remeasure_ties"] {
             if let b = v.boolValue { rounds = b ? 2 : 0 } else if let i = v.intValue, i >= 0 { rounds = i } else {

@@ -1,6 +1,7 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningModel
 
 /// Runs one scenario: optimizations (`kenning optimize`), measurements (`kenning test`), or both.
 public struct PipelineRunner {
@@ -141,6 +142,16 @@ public struct PipelineRunner {
         return doc
     }
 
+    /// float32, float16 or int8: what the artifact computes in (decides the output gate's tolerance).
+    static func precision(of artifact: ModelArtifact) -> String {
+        guard artifact.format == .onnx, let model = try? ONNX.load(path: artifact.path) else { return "float32" }
+        if model.graph.nodes.contains(where: { ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"].contains($0.opType) }) {
+            return "int8"
+        }
+        if model.graph.initializers.values.contains(where: { $0.elementType == .float16 }) { return "float16" }
+        return "float32"
+    }
+
     func header(built: Built, optimizerRecords: [JSONValue], artifact: ModelArtifact) -> [(String, JSONValue)] {
         let size = (try? FileManager.default.attributesOfItem(atPath: artifact.path)[.size] as? Int) ?? 0
         return [
@@ -153,6 +164,7 @@ public struct PipelineRunner {
             ("runtime", .object([("framework", .string(built.runtime.block.framework.name)), ("version", .string(built.runtime.block.framework.version))])),
             ("compiled_model_path", .string(artifact.path)),
             ("compiled_model_size", .int(size ?? 0)),
+            ("model_precision", .string(Self.precision(of: artifact))),
             ("class_names", .array((built.dataset?.classNames ?? []).map { .string($0) })),
             ("versions", .object([("swift-kenning", .string(KenningVersion.current))])),
             ("environment", Environment.fingerprint()),

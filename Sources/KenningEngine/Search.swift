@@ -465,9 +465,11 @@ struct SearchSession {
         if let reference, let outputs = m["output_samples"]?.arrayValue?.map({ $0.arrayValue?.compactMap(\.doubleValue) ?? [] }) {
             let diff = zip(reference, outputs).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
             e.metrics.append(("output_max_abs_diff", diff))
-            if diff > op.outputTolerance || outputs.count != reference.count {
+            let precision = m["model_precision"]?.stringValue ?? "float32"
+            let tolerance = op.outputTolerance[precision] ?? op.outputTolerance["float32"]!
+            if diff > tolerance || outputs.count != reference.count {
                 e.status = "output_mismatch"
-                e.reason = String(format: "outputs differ from the unoptimized model's by %.3g (tolerance %.3g)", diff, op.outputTolerance)
+                e.reason = String(format: "outputs differ from the unoptimized model's by %.3g (%@ tolerance %.3g)", diff, precision, tolerance)
                 return e
             }
         }
@@ -609,6 +611,7 @@ struct SearchSession {
         if let best = currentBest() {
             var pairs: [(String, JSONValue)] = [("pipeline", best.pipeline), ("metrics", .object(best.metrics.map { ($0.0, .double($0.1)) }))]
             pairs.append(("id", .int(best.id)))
+            pairs.append(("environment", Environment.fingerprint()))
             if !ties.isEmpty { pairs.append(("ties", JSONValue(ties))) }
             try Files.writeJSON(.object(pairs), to: runner.options.outputPath)
         }

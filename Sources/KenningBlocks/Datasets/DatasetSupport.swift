@@ -56,10 +56,10 @@ public enum DatasetParameters {
         [
             ParameterSpec("dataset_root", .path, default: root, help: "Directory that holds the data set"),
             ParameterSpec("inference_batch_size", .integer, default: 1, range: 1...65536, help: "Samples per inference batch"),
-            ParameterSpec("download_dataset", .boolean, default: true, help: "Download the data set when it is missing"),
-            ParameterSpec("force_download_dataset", .boolean, default: false, help: "Download even when the data is present"),
+            ParameterSpec("download_dataset", .boolean, default: true, help: "Download the data set when it is missing (Kenning's switch; the built-in data sets ship with the repository or are generated, so nothing is downloaded)"),
+            ParameterSpec("force_download_dataset", .boolean, default: false, help: "Download even when the data is present (no effect for the built-in data sets)"),
             ParameterSpec("external_calibration_dataset", .path, default: .null, nullable: true,
-                          help: "Directory with calibration samples (unused by the built-in data sets)"),
+                          help: "Directory with calibration samples for quantizers (Kenning's parameter; the built-in optimizers calibrate on the training split)"),
             ParameterSpec("split_fraction_test", .number, default: 0.2, range: 0...1, help: "Fraction of samples in the test split"),
             ParameterSpec("split_fraction_val", .number, default: .null, nullable: true, range: 0...1,
                           help: "Fraction of samples in the validation split (taken from the training part)"),
