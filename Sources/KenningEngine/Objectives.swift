@@ -73,19 +73,12 @@ public enum Bootstrap {
                                 seed: UInt64 = 0x5EED) -> (low: Double, high: Double)
     {
         guard x.count > 1 else { let v = x.first ?? .nan; return (v, v) }
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: seed)
         var stats: [Double] = []
         stats.reserveCapacity(resamples)
         var sample = [Double](repeating: 0, count: x.count)
         for _ in 0..<resamples {
-            for i in 0..<x.count { sample[i] = x[Int(next() % UInt64(x.count))] }
+            for i in 0..<x.count { sample[i] = x[Int(rng.next() % UInt64(x.count))] }
             stats.append(statistic(&sample))
         }
         let alpha = (1 - level) / 2 * 100
