@@ -17,6 +17,22 @@ public enum IOSpecFile {
     }
 }
 
+extension IOSpecFile {
+    /// Reads `<model>.json` when it exists and holds a valid specification.
+    public static func read(nextTo modelPath: String) -> IOSpec? {
+        guard let text = try? String(contentsOfFile: modelPath + ".json", encoding: .utf8), let doc = try? JSONValue.parse(text) else { return nil }
+        func specs(_ key: String) -> [TensorSpec]? {
+            doc[key]?.arrayValue?.compactMap { t in
+                guard let name = t["name"]?.stringValue, let shape = t["shape"]?.arrayValue?.compactMap(\.intValue) else { return nil }
+                let type = ElementType.allCases.first { $0.numpyName == t["dtype"]?.stringValue } ?? .float32
+                return TensorSpec(name: name, shape: shape, elementType: type)
+            }
+        }
+        guard let inputs = specs("input"), let outputs = specs("output"), !inputs.isEmpty else { return nil }
+        return IOSpec(inputs: inputs, outputs: outputs)
+    }
+}
+
 extension BlockRegistry {
     /// Every block built into swift-kenning.
     public static let builtIn = BlockRegistry([

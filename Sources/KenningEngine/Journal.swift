@@ -70,11 +70,31 @@ public struct ArtifactCache: Sendable {
         return SHA256Digest.hex("\(inputHash)|\(canonical)|\(toolVersion)")
     }
 
-    public func artifactPath(_ key: String, fileExtension: String) -> String {
-        (directory as NSString).appendingPathComponent("\(key.prefix(24)).\(fileExtension)")
+    /// Each entry is a directory holding the compiler's output as `model.<ext>` plus any side files (`model.<ext>.json`, `model.bin`, …).
+    public func entryDirectory(_ key: String) -> String {
+        (directory as NSString).appendingPathComponent(String(key.prefix(24)))
     }
 
-    public func contains(_ key: String, fileExtension: String) -> Bool {
-        FileManager.default.fileExists(atPath: artifactPath(key, fileExtension: fileExtension))
+    /// The artifact of an entry, or nil when the entry does not exist (yet).
+    public func artifact(_ key: String) -> String? {
+        let dir = entryDirectory(key)
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+        return files.filter { $0.hasPrefix("model.") && !$0.hasSuffix(".json") && !$0.hasSuffix(".seconds") }.sorted().first
+            .map { (dir as NSString).appendingPathComponent($0) }
+    }
+
+    /// Copies an entry's files next to `target` (`dir/stem.ext`), renaming `model` to the target's stem.
+    public func materialize(_ key: String, as target: String) throws(KenningError) {
+        let dir = entryDirectory(key)
+        let targetDir = (target as NSString).deletingLastPathComponent
+        let stem = ((target as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw .failure("the cache entry \(dir) disappeared", fix: "run again; the entry will be compiled anew")
+        }
+        for f in files where f.hasPrefix("model.") && !f.hasSuffix(".seconds") {
+            let suffix = String(f.dropFirst("model".count))
+            let destination = targetDir.isEmpty ? stem + suffix : (targetDir as NSString).appendingPathComponent(stem + suffix)
+            try Files.copyReplacing((dir as NSString).appendingPathComponent(f), to: destination)
+        }
     }
 }

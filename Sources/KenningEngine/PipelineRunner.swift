@@ -56,7 +56,8 @@ public struct PipelineRunner {
 
     /// Runs the pipeline and returns the measurements (also written to `measurementsPath` when given).
     @discardableResult
-    public func run(optimize: Bool, test: Bool, measurementsPath: String?, inputModel: String? = nil) throws(KenningError) -> JSONValue {
+    public func run(optimize: Bool, test: Bool, measurementsPath: String?, inputModel: String? = nil,
+                    inputFormat: ModelFormat? = nil) throws(KenningError) -> JSONValue {
         onPhase("load")
         let built = try build()
         var artifact: ModelArtifact
@@ -68,6 +69,8 @@ public struct PipelineRunner {
         if let inputModel {
             // A step of a cached chain: start from an earlier step's artifact instead of the wrapper's model.
             artifact.path = inputModel
+            if let inputFormat { artifact.format = inputFormat }
+            if let io = IOSpecFile.read(nextTo: inputModel) { artifact.io = io }
         }
         var measurements: [(String, JSONValue)] = []
         var optimizerRecords: [JSONValue] = []
@@ -117,6 +120,9 @@ public struct PipelineRunner {
                                     : "run `kenning optimize test` to create it")
             }
             artifact.path = save
+            // The runtime's file is the last optimizer's product: its format and IO spec, not the wrapper's.
+            if let last = built.optimizers.last { artifact.format = last.block.outputFormat }
+            if let io = IOSpecFile.read(nextTo: save) { artifact.io = io }
         }
         guard test else {
             if let measurementsPath {

@@ -251,7 +251,7 @@ struct SearchSession {
             var input = modelHash
             for (depth, block) in chain.enumerated() {
                 let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
-                if seen.insert(key).inserted, !cache.contains(key, fileExtension: "onnx") {
+                if seen.insert(key).inserted, cache.artifact(key) == nil {
                     if levels.count <= depth { levels.append([]) }
                     levels[depth].append((key, input, block, c.pipeline))
                 }
@@ -278,51 +278,70 @@ struct SearchSession {
         return ArtifactCache.fileHash(path)
     }
 
+    /// The format a block produces, from its registry description (the model wrapper's format for the chain's input).
+    func outputFormat(of block: JSONValue, kind: BlockKind) -> ModelFormat? {
+        guard let type = block["type"]?.stringValue, let entry = try? runner.registry.resolve(type, kind: kind) else { return nil }
+        return entry.description.outputFormats.first
+    }
+
     /// Runs one optimizer in a child process, writing the cache entry; returns an error message on failure.
     func compileStep(key: String, input: String, block: JSONValue, pipeline: JSONValue) -> String? {
-        let out = cache.artifactPath(key, fileExtension: "onnx")
-        if FileManager.default.fileExists(atPath: out) { return nil }
-        let failed = out + ".failed"
+        if cache.artifact(key) != nil { return nil }
+        let entry = cache.entryDirectory(key)
+        let failed = entry + ".failed"
         if let reason = try? String(contentsOfFile: failed, encoding: .utf8) { return reason }
-        let inputPath = FileManager.default.fileExists(atPath: cache.artifactPath(input, fileExtension: "onnx"))
-            ? cache.artifactPath(input, fileExtension: "onnx") : pipeline["model_wrapper"]!["parameters"]!["model_path"]!.stringValue!
+        let wrapperModel = pipeline["model_wrapper"]!["parameters"]!["model_path"]!.stringValue!
+        let inputPath = cache.artifact(input) ?? wrapperModel
+        let inputFormat: ModelFormat? = cache.artifact(input) == nil ? nil : previousFormat(before: key, pipeline: pipeline)
+        let ext = ((block["parameters"]?["compiled_model_path"]?.stringValue ?? "model.onnx") as NSString).pathExtension
+        let staging = entry + ".staging-\(getpid())-\(key.prefix(6))"
+        try? FileManager.default.removeItem(atPath: staging)
+        try? FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         var step: [(String, JSONValue)] = [("model_wrapper", pipeline["model_wrapper"]!)]
         if let d = pipeline["dataset"] { step.append(("dataset", d)) }
-        let params = (block["parameters"] ?? .object([])).setting("compiled_model_path", to: .string(out + ".tmp.onnx"))
+        let params = (block["parameters"] ?? .object([])).setting("compiled_model_path", to: .string((staging as NSString).appendingPathComponent("model.\(ext.isEmpty ? "bin" : ext)")))
         step.append(("optimizers", .array([block.setting("parameters", to: params)])))
         let tag = String(key.prefix(12))
         let scenarioPath = (runDir as NSString).appendingPathComponent("compile_\(tag).json")
         let statusPath = (runDir as NSString).appendingPathComponent("compile_\(tag).status.json")
         try? FileManager.default.removeItem(atPath: statusPath)
         do { try Files.writeJSON(.object(step), to: scenarioPath) } catch { return error.description }
+        var arguments = ["optimize", "--json-cfg", scenarioPath, "--input-model", inputPath, "--status-file", statusPath, "--verbosity", runner.options.verbosity]
+        if let inputFormat { arguments += ["--input-format", inputFormat.rawValue] }
         let t0 = monotonicSeconds()
-        let result = ChildProcess.run(executable: runner.options.executable,
-                                      arguments: ["optimize", "--json-cfg", scenarioPath, "--input-model", inputPath, "--status-file", statusPath,
-                                                  "--verbosity", runner.options.verbosity],
+        let result = ChildProcess.run(executable: runner.options.executable, arguments: arguments,
                                       logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"), timeout: runner.options.timeout,
                                       environment: childEnvironment)
         let seconds = monotonicSeconds() - t0
         var reason: String?
         switch result {
         case let .exited(0, _):
-            do {
-                try FileManager.default.moveItem(atPath: out + ".tmp.onnx", toPath: out)
-                if FileManager.default.fileExists(atPath: out + ".tmp.onnx.json") {
-                    try? FileManager.default.removeItem(atPath: out + ".json")
-                    try FileManager.default.moveItem(atPath: out + ".tmp.onnx.json", toPath: out + ".json")
-                }
-                try? "\(seconds)".write(toFile: out + ".seconds", atomically: true, encoding: .utf8)
-            } catch {
-                reason = "cannot store the compiled model in the cache: \(error.localizedDescription)"
+            try? "\(seconds)".write(toFile: (staging as NSString).appendingPathComponent("model.seconds"), atomically: true, encoding: .utf8)
+            if rename(staging, entry) != 0 && cache.artifact(key) == nil {
+                reason = "cannot store the compiled model in the cache \(entry)"
             }
         case let .exited(code, lastError): reason = lastError ?? "the compiler exited with code \(code)"
         case let .signaled(sig): reason = "the compiler died with signal \(sig)"
         case .timedOut: reason = "the compiler took longer than \(Int(runner.options.timeout)) s"
         case let .launchFailed(r): reason = r
         }
+        try? FileManager.default.removeItem(atPath: staging)
         stats.add { $0.compiled += 1; $0.compileSeconds += seconds }
         if let reason { try? reason.write(toFile: failed, atomically: true, encoding: .utf8) }
         return reason
+    }
+
+    /// The output format of the optimizer step just before the step with `key` in this pipeline's chain.
+    func previousFormat(before key: String, pipeline: JSONValue) -> ModelFormat? {
+        guard let chain = pipeline["optimizers"]?.arrayValue, var input = modelHash(pipeline) else { return nil }
+        var previous: ModelFormat?
+        for block in chain {
+            let k = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
+            if k == key { return previous }
+            previous = outputFormat(of: block, kind: .optimizer)
+            input = k
+        }
+        return previous
     }
 
     var childEnvironment: [String: String] {
@@ -341,29 +360,32 @@ struct SearchSession {
             return (0, "cannot read the model")
         }
         var hits = 0
-        var last = modelPath
+        var lastKey: String?
         for block in chain {
             let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
-            let cached = cache.artifactPath(key, fileExtension: "onnx")
-            if FileManager.default.fileExists(atPath: cached) {
+            if let cached = cache.artifact(key) {
                 hits += 1
-                if let s = (try? String(contentsOfFile: cached + ".seconds", encoding: .utf8)).flatMap(Double.init) {
+                let secondsFile = (cache.entryDirectory(key) as NSString).appendingPathComponent("model.seconds")
+                if let s = (try? String(contentsOfFile: secondsFile, encoding: .utf8)).flatMap(Double.init) {
                     stats.add { $0.savedSeconds += s }
                 }
+                _ = cached
             } else if let reason = compileStep(key: key, input: input, block: block, pipeline: pipeline) {
                 return (hits, reason)
             }
             if let target = block["parameters"]?["compiled_model_path"]?.stringValue {
-                try? Files.copyReplacing(cached, to: target)
-                try? Files.copyReplacing(cached + ".json", to: target + ".json")
+                do { try cache.materialize(key, as: target) } catch { return (hits, error.description) }
             }
-            last = cached
+            lastKey = key
             input = key
         }
         if let save = pipeline["runtime"]?["parameters"]?["save_model_path"]?.stringValue, !save.isEmpty {
             do {
-                try Files.copyReplacing(last, to: save)
-                if FileManager.default.fileExists(atPath: last + ".json") { try Files.copyReplacing(last + ".json", to: save + ".json") }
+                if let lastKey {
+                    try cache.materialize(lastKey, as: save)
+                } else {
+                    try Files.copyReplacing(modelPath, to: save)
+                }
             } catch {
                 return (hits, error.description)
             }

@@ -30,6 +30,9 @@ struct ScenarioOptions: ParsableArguments {
     @Option(name: .customLong("input-model"), help: .hidden)
     var inputModel: String?
 
+    @Option(name: .customLong("input-format"), help: .hidden)
+    var inputFormat: String?
+
     func log() -> @Sendable (String) -> Void {
         let quiet = verbosity != .DEBUG && verbosity != .INFO
         return { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
@@ -52,7 +55,8 @@ struct ScenarioOptions: ParsableArguments {
         let phase = PhaseBox()
         runner.onPhase = { phase.set($0) }
         do {
-            try runner.run(optimize: optimize, test: test, measurementsPath: measurements, inputModel: inputModel)
+            try runner.run(optimize: optimize, test: test, measurementsPath: measurements, inputModel: inputModel,
+                           inputFormat: inputFormat.map { ModelFormat(rawValue: $0) })
         } catch {
             if let statusFile {
                 let status = JSONValue.object([("phase", .string(phase.get())), ("kind", .string(error.kind == .badInput ? "bad_input" : "failure")),
