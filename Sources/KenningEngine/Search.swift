@@ -54,6 +54,7 @@ final class SearchStats: @unchecked Sendable {
     var compiled = 0
     var compileSeconds = 0.0
     var savedSeconds = 0.0
+    var versions: [String: String] = [:]
     func add(_ f: (SearchStats) -> Void) { lock.lock(); f(self); lock.unlock() }
 }
 
@@ -250,7 +251,7 @@ struct SearchSession {
             guard let chain = c.pipeline["optimizers"]?.arrayValue, let modelHash = modelHash(c.pipeline) else { continue }
             var input = modelHash
             for (depth, block) in chain.enumerated() {
-                let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
+                let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
                 if seen.insert(key).inserted, cache.artifact(key) == nil {
                     if levels.count <= depth { levels.append([]) }
                     levels[depth].append((key, input, block, c.pipeline))
@@ -276,6 +277,22 @@ struct SearchSession {
     func modelHash(_ pipeline: JSONValue) -> String? {
         guard let path = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue else { return nil }
         return ArtifactCache.fileHash(path)
+    }
+
+    /// swift-kenning's version and the optimizer's framework version: a new compiler version never reuses an old artifact.
+    func toolVersion(of block: JSONValue) -> String {
+        let k = block.serialized(indent: nil)
+        var known: String?
+        stats.add { known = $0.versions[k] }
+        if let known { return known }
+        var version = KenningVersion.current
+        if let config = try? BlockConfig.parse(block, kind: .optimizer, path: "$", registry: runner.registry),
+           case let .optimizer(make) = config.entry.maker, let optimizer = try? make(config.parameters)
+        {
+            version += "|\(optimizer.framework.name) \(optimizer.framework.version)"
+        }
+        stats.add { $0.versions[k] = version }
+        return version
     }
 
     /// The format a block produces, from its registry description (the model wrapper's format for the chain's input).
@@ -336,7 +353,7 @@ struct SearchSession {
         guard let chain = pipeline["optimizers"]?.arrayValue, var input = modelHash(pipeline) else { return nil }
         var previous: ModelFormat?
         for block in chain {
-            let k = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
+            let k = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
             if k == key { return previous }
             previous = outputFormat(of: block, kind: .optimizer)
             input = k
@@ -362,7 +379,7 @@ struct SearchSession {
         var hits = 0
         var lastKey: String?
         for block in chain {
-            let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: KenningVersion.current)
+            let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
             if let cached = cache.artifact(key) {
                 hits += 1
                 let secondsFile = (cache.entryDirectory(key) as NSString).appendingPathComponent("model.seconds")
