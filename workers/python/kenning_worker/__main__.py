@@ -1,0 +1,56 @@
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+
+def _watch_parent(parent):
+    """Exit when the host goes away: stdin reaches EOF (the host holds the other end) or we are re-parented."""
+    def leave():
+        # Take the worker's own process group (compiler subprocesses included) down with it.
+        if os.getpgrp() == os.getpid():
+            try:
+                os.killpg(os.getpid(), signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(0)
+
+    def stdin_eof():
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        leave()
+
+    def ppid_poll():
+        while True:
+            if os.getppid() != parent:
+                leave()
+            time.sleep(0.25)
+
+    if not os.isatty(0):
+        threading.Thread(target=stdin_eof, daemon=True).start()
+    threading.Thread(target=ppid_poll, daemon=True).start()
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="kenning_worker")
+    ap.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (0 = any free port)")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--framework", required=True,
+                    choices=["onnxruntime", "openvino", "iree", "tvm", "tflite"])
+    ap.add_argument("--port-file", help="write the bound port here (atomically) once listening")
+    ap.add_argument("--idle-timeout", type=float, default=600.0,
+                    help="exit when no client talks for this many seconds")
+    args = ap.parse_args()
+    _watch_parent(os.getppid())
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    from .server import serve
+    serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
