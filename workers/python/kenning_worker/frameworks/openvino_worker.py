@@ -69,7 +69,9 @@ def compile(optimizer, model_bytes, io_spec, calibration, workdir):
     ov.save_model(model, xml_path, compress_to_fp16=p.get("precision", "FP16") == "FP16")
     xml = open(xml_path, "rb").read()
     bin_ = open(xml_path[:-4] + ".bin", "rb").read()
-    base = out[:-4] if out.endswith(".xml") else out
-    write_file(base + ".bin", bin_)
-    write_file(out, xml)
-    return pack(xml, bin_)
+    # compiled_model_path gets the one-file bundle; the plain IR goes beside it for OpenVINO's own tools.
+    write_file(out + ".ir.xml", xml)
+    write_file(out + ".ir.bin", bin_)
+    bundle = pack(xml, bin_)
+    write_file(out, bundle)
+    return bundle

@@ -1,0 +1,230 @@
+import Foundation
+import KenningCore
+import KenningWorkers
+
+/// What every worker-backed optimizer shares: the base parameters, the request to the worker and the artifact.
+struct WorkerOptimizerSupport: Sendable {
+    let block: String
+    let framework: String
+    let inputs: [ModelFormat]
+    let output: ModelFormat
+    let parameters: ResolvedParameters
+
+    static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
+        [
+            ParameterSpec("compiled_model_path", .path, help: "Where the compiled model is written"),
+            ParameterSpec("location", .choice(["host"]), default: "host", help: "Where the optimization runs (only the host for now)"),
+        ] + extra
+    }
+
+    var compiledModelPath: String { parameters.string("compiled_model_path") ?? "" }
+
+    func compile(_ input: ModelArtifact, calibration: [[Tensor]] = []) throws(KenningError) -> ModelArtifact {
+        guard inputs.contains(input.format) else {
+            throw .badInput("\(block) takes \(inputs.map(\.rawValue).joined(separator: ", ")) models, got \(input.format)",
+                            fix: "put it where the previous block produces one of those formats")
+        }
+        guard let data = FileManager.default.contents(atPath: input.path) else {
+            throw .badInput("cannot read the model \(input.path)", file: input.path, fix: "check the model path")
+        }
+        let out = (compiledModelPath as NSString).standardizingPath
+        let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+        try? FileManager.default.createDirectory(atPath: (absolute as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var params = parameters.json.setting("compiled_model_path", to: .string(absolute))
+        params = params.setting("model_framework", to: .string(input.format.rawValue))
+        let bytes = try WorkerCompilation.compile(framework: framework, type: block, parameters: params, model: [UInt8](data), io: input.io,
+                                                  calibration: calibration)
+        if !FileManager.default.fileExists(atPath: absolute) {
+            // A worker elsewhere (a remote target) cannot write our file: write the bytes it returned.
+            do { try Data(bytes).write(to: URL(fileURLWithPath: absolute), options: .atomic) } catch {
+                throw .failure("cannot write \(absolute): \(error.localizedDescription)", fix: "choose a writable compiled_model_path")
+            }
+        }
+        let artifact = ModelArtifact(path: compiledModelPath, format: output, io: input.io)
+        try IOSpecFile.write(artifact.io, nextTo: compiledModelPath)
+        return artifact
+    }
+}
+
+/// ONNX Runtime's quantizer: dynamic, or static with calibration on the pipeline's dataset (QDQ or QOperator).
+public struct ONNXRuntimeQuantizer: Optimizer {
+    public static let description = BlockDescription(
+        kind: .optimizer, name: "ONNXRuntimeQuantizer",
+        summary: "Quantizes an ONNX model to int8 with ONNX Runtime (dynamic, or static QDQ/QOperator calibrated on the dataset's training split)",
+        parameters: WorkerOptimizerSupport.common([
+            ParameterSpec("quantization", .choice(["static", "dynamic"]), default: "static",
+                          help: "static: activations too, calibrated on data; dynamic: weights only, activations quantized at run time"),
+            ParameterSpec("quant_format", .choice(["QDQ", "QOperator"]), default: "QDQ", help: "Static quantization's graph form"),
+            ParameterSpec("per_channel", .boolean, default: false, help: "One scale per output channel of each weight"),
+            ParameterSpec("weight_type", .choice(["int8", "uint8"]), default: "int8", help: "Weight integer type"),
+            ParameterSpec("activation_type", .choice(["int8", "uint8"]), default: "uint8", help: "Activation integer type (static)"),
+            ParameterSpec("calibration_method", .choice(["MinMax", "Entropy", "Percentile"]), default: "MinMax", help: "How ranges are calibrated"),
+            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0.0001...1,
+                          help: "Fraction of the training split used for calibration (at most 500 samples)"),
+        ]),
+        inputFormats: [.onnx], outputFormats: [.onnx])
+
+    let support: WorkerOptimizerSupport
+    public var inputFormats: [ModelFormat] { support.inputs }
+    public var outputFormat: ModelFormat { support.output }
+    public var compiledModelPath: String { support.compiledModelPath }
+    public var framework: FrameworkInfo { frameworkInfo("onnxruntime", package: "onnxruntime") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        support = WorkerOptimizerSupport(block: "ONNXRuntimeQuantizer", framework: "onnxruntime", inputs: [.onnx], output: .onnx, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        var calibration: [[Tensor]] = []
+        if support.parameters.string("quantization") == "static" {
+            guard let dataset = context.dataset else {
+                throw .badInput("ONNXRuntimeQuantizer with static quantization needs a dataset to calibrate on", path: "$.parameters.quantization",
+                                fix: "add a \"dataset\" block or use \"quantization\": \"dynamic\"")
+            }
+            calibration = try calibrationBatches(dataset: dataset, wrapper: context.modelWrapper, io: input.io,
+                                                 fraction: support.parameters.double("dataset_percentage"))
+        }
+        return try support.compile(input, calibration: calibration)
+    }
+}
+
+/// Preprocessed training samples for calibration, in batches of up to 64; evenly spread over the training split.
+func calibrationBatches(dataset: any Dataset, wrapper: any ModelWrapper, io: IOSpec, fraction: Double, limit: Int = 500) throws(KenningError) -> [[Tensor]] {
+    let train = dataset.trainIndices.isEmpty ? dataset.testIndices : dataset.trainIndices
+    let count = min(limit, max(1, Int((Double(train.count) * fraction).rounded())))
+    let step = Double(train.count) / Double(count)
+    let picked = (0..<count).map { train[min(train.count - 1, Int(Double($0) * step))] }
+    var batches: [[Tensor]] = []
+    for start in stride(from: 0, to: picked.count, by: 64) {
+        let samples = picked[start..<min(start + 64, picked.count)].map(dataset.sample)
+        batches.append(try wrapper.preprocess(Array(samples), sampleShape: dataset.sampleShape, io: io))
+    }
+    return batches
+}
+
+/// OpenVINO's model conversion to IR.
+public struct OpenVINOCompiler: Optimizer {
+    public static let description = BlockDescription(
+        kind: .optimizer, name: "OpenVINOCompiler",
+        summary: "Converts ONNX or TFLite models to OpenVINO IR; compiled_model_path gets a one-file bundle (xml + weights) for OpenVINORuntime, and the plain IR is written beside it as <path>.ir.xml/.ir.bin",
+        parameters: WorkerOptimizerSupport.common([
+            ParameterSpec("precision", .choice(["FP32", "FP16"]), default: "FP16",
+                          help: "Weight precision in the IR (FP16 is OpenVINO's default compression; the CPU still computes in FP32)"),
+        ]),
+        inputFormats: [.onnx, .tflite], outputFormats: [.openvino])
+
+    let support: WorkerOptimizerSupport
+    public var inputFormats: [ModelFormat] { support.inputs }
+    public var outputFormat: ModelFormat { support.output }
+    public var compiledModelPath: String { support.compiledModelPath }
+    public var framework: FrameworkInfo { frameworkInfo("openvino", package: "openvino") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        support = WorkerOptimizerSupport(block: "OpenVINOCompiler", framework: "openvino", inputs: [.onnx, .tflite], output: .openvino, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        try support.compile(input)
+    }
+}
+
+/// IREE: ONNX import (opset 17) and iree-compile for the CPU.
+public struct IREECompiler: Optimizer {
+    public static let description = BlockDescription(
+        kind: .optimizer, name: "IREECompiler", kenningModule: "kenning.optimizers.iree",
+        summary: "Compiles ONNX models to IREE modules (.vmfb) for the llvm-cpu backend (static batch of 1)",
+        parameters: WorkerOptimizerSupport.common([
+            ParameterSpec("backend", .choice(["llvm-cpu"]), default: "llvm-cpu", help: "IREE target backend"),
+            ParameterSpec("compiler_args", .stringList, default: [], help: "Extra iree-compile flags, e.g. \"--iree-opt-level=O3\""),
+            ParameterSpec("target_cpu", .string, default: "host", help: "--iree-llvmcpu-target-cpu (host = this machine's CPU)"),
+        ]),
+        inputFormats: [.onnx], outputFormats: [.iree])
+
+    let support: WorkerOptimizerSupport
+    public var inputFormats: [ModelFormat] { support.inputs }
+    public var outputFormat: ModelFormat { support.output }
+    public var compiledModelPath: String { support.compiledModelPath }
+    public var framework: FrameworkInfo { frameworkInfo("iree", package: "iree-base-compiler") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        support = WorkerOptimizerSupport(block: "IREECompiler", framework: "iree", inputs: [.onnx], output: .iree, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        try support.compile(input)
+    }
+}
+
+/// Apache TVM 0.27 (Relax): ONNX import, optional conv2d layout conversion, build for an LLVM target.
+public struct TVMCompiler: Optimizer {
+    public static let description = BlockDescription(
+        kind: .optimizer, name: "TVMCompiler", kenningModule: "kenning.optimizers.tvm",
+        summary: "Compiles ONNX models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
+        parameters: WorkerOptimizerSupport.common([
+            ParameterSpec("target", .string, default: "llvm", help: "TVM target, e.g. \"llvm\" or \"llvm -mcpu=znver3\" (turned into TVM 0.27's dict form)"),
+            ParameterSpec("target_attrs", .string, default: "", help: "Extra target options appended to target"),
+            ParameterSpec("target_host", .string, default: .null, nullable: true, help: "Ignored: on the CPU the host is the target"),
+            ParameterSpec("opt_level", .integer, default: 3, range: 0...4, help: "PassContext optimization level"),
+            ParameterSpec("conv2d_data_layout", .choice(["", "NCHW", "NHWC"]), default: "", help: "Convert conv2d data to this layout (\"\" = keep the model's)"),
+            ParameterSpec("conv2d_kernel_layout", .string, default: "", help: "Kernel layout for the conversion (\"\" = OHWI for NHWC, OIHW for NCHW)"),
+            ParameterSpec("use_fp16_precision", .boolean, default: false, help: "Not available in this build; must be false"),
+            ParameterSpec("use_int8_precision", .boolean, default: false, help: "Not available in this build; must be false"),
+            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
+        ]),
+        inputFormats: [.onnx], outputFormats: [.tvm])
+
+    let support: WorkerOptimizerSupport
+    public var inputFormats: [ModelFormat] { support.inputs }
+    public var outputFormat: ModelFormat { support.output }
+    public var compiledModelPath: String { support.compiledModelPath }
+    public var framework: FrameworkInfo { frameworkInfo("tvm", package: "apache-tvm") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        for flag in ["use_fp16_precision", "use_int8_precision"] where p.bool(flag) {
+            throw .badInput("TVMCompiler: \(flag) is not supported with TVM 0.27's Relax flow here", path: "$.parameters.\(flag)",
+                            fix: "set it to false, or quantize first with ONNXRuntimeQuantizer")
+        }
+        support = WorkerOptimizerSupport(block: "TVMCompiler", framework: "tvm", inputs: [.onnx], output: .tvm, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        try support.compile(input)
+    }
+}
+
+/// TFLite conversion: ONNX through swift-kenning's own ONNX→TFLite converter (CNN op subset, no TensorFlow).
+public struct TFLiteCompiler: Optimizer {
+    public static let description = BlockDescription(
+        kind: .optimizer, name: "TFLiteCompiler", kenningModule: "kenning.optimizers.tflite",
+        summary: "Converts ONNX CNNs to .tflite (float32) with the worker's ONNX→TFLite converter; keras input and int8/float16 targets need TensorFlow, which is not used",
+        parameters: WorkerOptimizerSupport.common([
+            ParameterSpec("target", .choice(["default", "int8", "float16", "edgetpu"]), default: "default",
+                          help: "Kenning's conversion target; only \"default\" (float32) is available without TensorFlow"),
+            ParameterSpec("inference_input_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model input type (float32 only)"),
+            ParameterSpec("inference_output_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model output type (float32 only)"),
+            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused)"),
+            ParameterSpec("quantization_aware_training", .boolean, default: false, help: "Not available; must be false"),
+            ParameterSpec("use_tf_select_ops", .boolean, default: false, help: "Not available; must be false"),
+        ]),
+        inputFormats: [.onnx], outputFormats: [.tflite])
+
+    let support: WorkerOptimizerSupport
+    public var inputFormats: [ModelFormat] { support.inputs }
+    public var outputFormat: ModelFormat { support.output }
+    public var compiledModelPath: String { support.compiledModelPath }
+    public var framework: FrameworkInfo { frameworkInfo("tflite", package: "ai-edge-litert") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        if p.string("target") != "default" || p.string("inference_input_type") != "float32" || p.string("inference_output_type") != "float32"
+            || p.bool("quantization_aware_training") || p.bool("use_tf_select_ops")
+        {
+            throw .badInput("TFLiteCompiler: only target \"default\" with float32 input/output is available (int8, float16, edgetpu, QAT and select ops need TensorFlow)",
+                            path: "$.parameters", fix: "use \"target\": \"default\", or quantize with ONNXRuntimeQuantizer and run on ONNXRuntime")
+        }
+        support = WorkerOptimizerSupport(block: "TFLiteCompiler", framework: "tflite", inputs: [.onnx], output: .tflite, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        try support.compile(input)
+    }
+}
