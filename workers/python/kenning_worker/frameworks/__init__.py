@@ -45,6 +45,7 @@ def fixed_input_shapes(io_spec, batch=1):
 def fix_onnx_shapes(model, io_spec, batch=1):
     """Sets every graph input's unknown dims to concrete values (in place) and returns the model."""
     shapes = fixed_input_shapes(io_spec, batch)
+    del model.graph.value_info[:]     # stale (symbolic) intermediate shapes would contradict the fixed ones
     for inp in model.graph.input:
         if inp.name in shapes:
             dims = inp.type.tensor_type.shape.dim

@@ -46,7 +46,7 @@ class Runtime:
         threads = int(self.params.get("num_threads", 0) or 0)
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
-        precision = self.params.get("inference_precision", "default")
+        precision = self.params.get("inference_precision", "f32")
         if precision != "default":
             config["INFERENCE_PRECISION_HINT"] = precision
         self.compiled = core.compile_model(model, self.params.get("device", "CPU"), config)
@@ -66,7 +66,7 @@ def compile(optimizer, model_bytes, io_spec, calibration, workdir):
     src = scratch(workdir, "input.tflite" if model_bytes[4:8] == b"TFL3" else "input.onnx", model_bytes)
     model = ov.convert_model(src)
     xml_path = os.path.join(workdir, "ir.xml")
-    ov.save_model(model, xml_path, compress_to_fp16=p.get("precision", "FP16") == "FP16")
+    ov.save_model(model, xml_path, compress_to_fp16=p.get("precision", "FP32") == "FP16")
     xml = open(xml_path, "rb").read()
     bin_ = open(xml_path[:-4] + ".bin", "rb").read()
     # compiled_model_path gets the one-file bundle; the plain IR goes beside it for OpenVINO's own tools.
