@@ -7,9 +7,9 @@ public struct WorkerTimeouts: Sendable {
     public var request: Double
     public var compile: Double
 
-    public init(start: Double = 120, request: Double = 120, compile: Double = 1800) {
+    public init(start: Double = 120, request: Double = 120, compile: Double = 1800, ignoreEnvironment: Bool = false) {
         self.start = start
-        let env = ProcessInfo.processInfo.environment["KENNING_WORKER_TIMEOUT"].flatMap(Double.init)
+        let env = ignoreEnvironment ? nil : ProcessInfo.processInfo.environment["KENNING_WORKER_TIMEOUT"].flatMap(Double.init)
         self.request = env ?? request
         self.compile = env ?? compile
     }
@@ -57,6 +57,8 @@ public final class FrameworkWorker {
 
     static func error(framework: String, process: WorkerProcess, doing: String, detail: String) -> KenningError {
         var what = "the \(framework) worker failed during \(doing): \(detail)"
+        // A closed connection usually means the worker just died: give it a moment to be reaped, to say how.
+        for _ in 0..<50 where process.isRunning { usleep(20_000) }
         if !process.isRunning { what += " (the worker \(process.exitDescription ?? "exited"))" }
         return .failure(what + process.logTail(), fix: "see the worker log \(process.logPath)")
     }
@@ -174,9 +176,10 @@ public final class WorkerInferenceSession: InferenceSession {
 
     /// Starts a worker, sends the IO spec (with the runtime's parameters) and the model.
     public init(framework: String, runtimeType: String, parameters: JSONValue, io: IOSpec, modelBytes: [UInt8],
-                timeouts: WorkerTimeouts = WorkerTimeouts()) throws(KenningError)
+                timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String]? = nil) throws(KenningError)
     {
-        let env = ProcessInfo.processInfo.environment["KENNING_TEST_WORKER_FAULT"].map { ["KENNING_WORKER_FAULT": $0] } ?? [:]
+        // KENNING_TEST_WORKER_FAULT=crash|hang|garbage makes the worker misbehave at PROCESS (tests of the failure paths).
+        let env = environment ?? ProcessInfo.processInfo.environment["KENNING_TEST_WORKER_FAULT"].map { ["KENNING_WORKER_FAULT": $0] } ?? [:]
         worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: env)
         self.io = io
         try worker.uploadJSON(.ioSpec, FrameworkWorker.ioSpecJSON(io, runtime: (runtimeType, parameters)))

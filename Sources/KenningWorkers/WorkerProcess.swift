@@ -58,6 +58,8 @@ public final class WorkerProcess {
     public let pid: pid_t
     public let logPath: String
     public private(set) var port: Int = 0
+    /// The worker's scratch folder (port file, model copies); removed when the worker stops.
+    public let workdir: String
     private var stdinFD: Int32
     private var reaped = false
     public private(set) var exitDescription: String?
@@ -71,8 +73,9 @@ public final class WorkerProcess {
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tmp = NSTemporaryDirectory()
         logPath = (tmp as NSString).appendingPathComponent("kenning-worker-\(framework)-\(tag).log")
-        let portFile = (tmp as NSString).appendingPathComponent("kenning-worker-\(framework)-\(tag).port")
-        defer { unlink(portFile) }
+        workdir = (tmp as NSString).appendingPathComponent("kenning-worker-\(framework)-\(tag)")
+        try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        let portFile = (workdir as NSString).appendingPathComponent("port")
 
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else { throw .failure("cannot create a pipe: \(String(cString: strerror(errno)))") }
@@ -99,7 +102,7 @@ public final class WorkerProcess {
         posix_spawnattr_setsigdefault(&attr, &defaults)
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let args = [python, "-m", "kenning_worker", "--port", "0", "--framework", framework, "--port-file", portFile]
+        let args = [python, "-m", "kenning_worker", "--port", "0", "--framework", framework, "--port-file", portFile, "--workdir", workdir]
         var env = ProcessInfo.processInfo.environment
         env["PYTHONPATH"] = root + "/workers/python" + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
         env["PYTHONUNBUFFERED"] = "1"
@@ -186,6 +189,7 @@ public final class WorkerProcess {
             if waitpid(pid, &status, 0) == pid { exitDescription = exitDescription ?? Self.describe(status) }
             reaped = true
         }
+        try? FileManager.default.removeItem(atPath: workdir)
     }
 
     /// The last lines of the worker's log, formatted for an error message ("" when empty).

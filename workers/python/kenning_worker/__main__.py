@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--framework", required=True,
                     choices=["onnxruntime", "openvino", "iree", "tvm", "tflite"])
     ap.add_argument("--port-file", help="write the bound port here (atomically) once listening")
+    ap.add_argument("--workdir", help="scratch folder (the host creates and removes it); default: a new temporary one")
     ap.add_argument("--idle-timeout", type=float, default=600.0,
                     help="exit when no client talks for this many seconds")
     args = ap.parse_args()

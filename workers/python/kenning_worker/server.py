@@ -93,10 +93,10 @@ def join_outputs(arrays, specs):
 
 
 class Worker:
-    def __init__(self, framework):
+    def __init__(self, framework, workdir=None):
         self.framework_name = framework
         self.fw = importlib.import_module(f".frameworks.{FRAMEWORK_MODULES[framework]}", __package__)
-        self.workdir = tempfile.mkdtemp(prefix=f"kenning-worker-{framework}-")
+        self.workdir = workdir or tempfile.mkdtemp(prefix=f"kenning-worker-{framework}-")
         self.io_spec = None
         self.runtime = None
         self.inputs = None
@@ -178,7 +178,9 @@ class _Garbage(Exception):
 
 
 def serve(args):
-    worker = Worker(args.framework)
+    if args.workdir:
+        os.makedirs(args.workdir, exist_ok=True)
+    worker = Worker(args.framework, args.workdir)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((args.host, args.port))
