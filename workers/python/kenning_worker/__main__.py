@@ -1,14 +1,25 @@
 import argparse
 import os
+import shutil
+import tempfile
 import signal
 import sys
 import threading
 import time
 
 
+_OWN_WORKDIR = []   # the scratch folder, removed on the way out
+
+
+def _cleanup():
+    for d in _OWN_WORKDIR:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def _watch_parent(parent):
     """Exit when the host goes away: stdin reaches EOF (the host holds the other end) or we are re-parented."""
     def leave():
+        _cleanup()
         # Take the worker's own process group (compiler subprocesses included) down with it.
         if os.getpgrp() == os.getpid():
             try:
@@ -48,9 +59,15 @@ def main():
                     help="exit when no client talks for this many seconds")
     args = ap.parse_args()
     _watch_parent(os.getppid())
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    if not args.workdir:
+        args.workdir = tempfile.mkdtemp(prefix=f"kenning-worker-{args.framework}-")
+    _OWN_WORKDIR.append(args.workdir)   # the host removes it too, but cannot after dying
+    signal.signal(signal.SIGTERM, lambda *_: (_cleanup(), os._exit(0)))
     from .server import serve
-    serve(args)
+    try:
+        serve(args)
+    finally:
+        _cleanup()
 
 
 if __name__ == "__main__":
