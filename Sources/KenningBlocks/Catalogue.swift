@@ -26,6 +26,8 @@ extension BlockRegistry {
         BlockEntry(NativeGraphOptimizer.description, maker: .optimizer { p throws(KenningError) in try NativeGraphOptimizer(p) }),
         BlockEntry(NativeRuntime.description, maker: .runtime { p throws(KenningError) in try NativeRuntime(p) }),
         // Framework blocks, run in Kenning-protocol worker processes (KenningWorkers + workers/python).
+        BlockEntry(PetDataset.description, maker: .dataset { p throws(KenningError) in try PetDataset(p) }),
+        BlockEntry(TensorFlowPetDatasetMobileNetV2.description, maker: .modelWrapper { p throws(KenningError) in try TensorFlowPetDatasetMobileNetV2(p) }),
         BlockEntry(ONNXRuntimeQuantizer.description, maker: .optimizer { p throws(KenningError) in try ONNXRuntimeQuantizer(p) }),
         BlockEntry(OpenVINOCompiler.description, maker: .optimizer { p throws(KenningError) in try OpenVINOCompiler(p) }),
         BlockEntry(IREECompiler.description, maker: .optimizer { p throws(KenningError) in try IREECompiler(p) }),

@@ -34,6 +34,24 @@ public enum WorkerEnvironment {
 
     public static var python: String? { venv.map { $0 + "/bin/python" } }
 
+    /// The optional TensorFlow venv (`scripts/setup-frameworks --with-tensorflow`), used by the `tensorflow` worker.
+    public static var tensorflowVenv: String? {
+        if let v = ProcessInfo.processInfo.environment["KENNING_TENSORFLOW_VENV"] { return v }
+        return root.map { $0 + "/.venv-tf" }
+    }
+
+    /// The interpreter a framework's worker runs in.
+    public static func python(for framework: String) -> String? {
+        framework == "tensorflow" ? tensorflowVenv.map { $0 + "/bin/python" } : python
+    }
+
+    /// Package versions of the TensorFlow venv (`<venv-tf>/versions.json`).
+    public static let tensorflowVersions: [String: String] = {
+        guard let v = tensorflowVenv, let data = FileManager.default.contents(atPath: v + "/versions.json"),
+              let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)), let pairs = json.objectPairs else { return [:] }
+        return Dictionary(pairs.compactMap { k, v in v.stringValue.map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
+    }()
+
     /// Package versions recorded by `scripts/setup-frameworks` (`<venv>/versions.json`).
     public static let versions: [String: String] = {
         guard let v = venv, let data = FileManager.default.contents(atPath: v + "/versions.json"),
@@ -42,10 +60,15 @@ public enum WorkerEnvironment {
     }()
 
     /// Why workers cannot start here, or nil.
-    public static var unavailableReason: String? {
+    public static var unavailableReason: String? { unavailableReason(for: "onnxruntime") }
+
+    /// Why `framework`'s worker cannot start here, or nil.
+    public static func unavailableReason(for framework: String) -> String? {
         guard let root else { return "cannot find the workers (workers/python/kenning_worker); set KENNING_ROOT to the repository" }
-        guard let python, FileManager.default.isExecutableFile(atPath: python) else {
-            return "the framework venv \(venv ?? root + "/.venv-frameworks") does not exist"
+        guard let python = python(for: framework), FileManager.default.isExecutableFile(atPath: python) else {
+            return framework == "tensorflow"
+                ? "the TensorFlow venv \(tensorflowVenv ?? root + "/.venv-tf") does not exist (it is optional: scripts/setup-frameworks --with-tensorflow)"
+                : "the framework venv \(venv ?? root + "/.venv-frameworks") does not exist"
         }
         return nil
     }
@@ -66,10 +89,11 @@ public final class WorkerProcess {
 
     public init(framework: String, startTimeout: Double, extraEnvironment: [String: String] = [:]) throws(KenningError) {
         self.framework = framework
-        if let reason = WorkerEnvironment.unavailableReason {
-            throw .failure("cannot start the \(framework) worker: \(reason)", fix: "run scripts/setup-frameworks")
+        if let reason = WorkerEnvironment.unavailableReason(for: framework) {
+            throw .failure("cannot start the \(framework) worker: \(reason)",
+                           fix: framework == "tensorflow" ? "run scripts/setup-frameworks --with-tensorflow" : "run scripts/setup-frameworks")
         }
-        let python = WorkerEnvironment.python!, root = WorkerEnvironment.root!
+        let python = WorkerEnvironment.python(for: framework)!, root = WorkerEnvironment.root!
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tmp = NSTemporaryDirectory()
         logPath = (tmp as NSString).appendingPathComponent("kenning-worker-\(framework)-\(tag).log")

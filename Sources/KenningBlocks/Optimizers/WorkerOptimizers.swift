@@ -19,20 +19,43 @@ struct WorkerOptimizerSupport: Sendable {
 
     var compiledModelPath: String { parameters.string("compiled_model_path") ?? "" }
 
-    func compile(_ input: ModelArtifact, calibration: [[Tensor]] = []) throws(KenningError) -> ModelArtifact {
+    /// The formats the block instance admits before looking at the bytes: its own, plus the model wrappers' formats.
+    /// The engine's cached compile steps label an earlier step's artifact with the wrapper's format (keras for a
+    /// keras → TFLite → TVM chain), so the instance cannot trust the label; `compile` reads the real format from the
+    /// file. Pipeline planning still uses the block description's exact formats.
+    var admitted: [ModelFormat] { inputs + [.onnx, .keras].filter { !inputs.contains($0) } }
+
+    /// The format of a model file, from its first bytes (nil when unknown).
+    static func sniff(_ data: Data) -> ModelFormat? {
+        let b = [UInt8](data.prefix(256))
+        guard b.count >= 8 else { return nil }
+        if b[4...7] == [0x54, 0x46, 0x4C, 0x33] { return .tflite }                 // "TFL3"
+        if b[0...3] == [0x4B, 0x4E, 0x56, 0x58] { return .openvino }               // our IR bundle "KNVX"
+        if b[0...3] == [0x89, 0x48, 0x44, 0x46] { return .keras }                  // HDF5 (.h5)
+        if b[0...1] == [0x50, 0x4B] {                                               // a zip: IREE's .vmfb or a .keras
+            let iree: [UInt8] = [0x49, 0x52, 0x45, 0x45]
+            return (0..<(b.count - 3)).contains { Array(b[$0..<($0 + 4)]) == iree } ? .iree : .keras
+        }
+        if b[0] == 0x08 { return .onnx }                                           // ModelProto field 1 (ir_version)
+        return nil
+    }
+
+    func compile(_ input: ModelArtifact, calibration: [[Tensor]] = [], framework override: String? = nil) throws(KenningError) -> ModelArtifact {
+        guard let data = FileManager.default.contents(atPath: input.path) else {
+            throw .badInput("cannot read the model \(input.path)", file: input.path, fix: "check the model path")
+        }
+        var input = input
+        if let real = Self.sniff(data) { input.format = real }
         guard inputs.contains(input.format) else {
             throw .badInput("\(block) takes \(inputs.map(\.rawValue).joined(separator: ", ")) models, got \(input.format)",
                             fix: "put it where the previous block produces one of those formats")
-        }
-        guard let data = FileManager.default.contents(atPath: input.path) else {
-            throw .badInput("cannot read the model \(input.path)", file: input.path, fix: "check the model path")
         }
         let out = (compiledModelPath as NSString).standardizingPath
         let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
         try? FileManager.default.createDirectory(atPath: (absolute as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var params = parameters.json.setting("compiled_model_path", to: .string(absolute))
         params = params.setting("model_framework", to: .string(input.format.rawValue))
-        let bytes = try WorkerCompilation.compile(framework: framework, type: block, parameters: params, model: [UInt8](data), io: input.io,
+        let bytes = try WorkerCompilation.compile(framework: override ?? framework, type: block, parameters: params, model: [UInt8](data), io: input.io,
                                                   calibration: calibration)
         if !FileManager.default.fileExists(atPath: absolute) {
             // A worker elsewhere (a remote target) cannot write our file: write the bytes it returned.
@@ -65,7 +88,7 @@ public struct ONNXRuntimeQuantizer: Optimizer {
         inputFormats: [.onnx], outputFormats: [.onnx])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.inputs }
+    public var inputFormats: [ModelFormat] { support.admitted }
     public var outputFormat: ModelFormat { support.output }
     public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("onnxruntime", package: "onnxruntime") }
@@ -114,7 +137,7 @@ public struct OpenVINOCompiler: Optimizer {
         inputFormats: [.onnx, .tflite], outputFormats: [.openvino])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.inputs }
+    public var inputFormats: [ModelFormat] { support.admitted }
     public var outputFormat: ModelFormat { support.output }
     public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("openvino", package: "openvino") }
@@ -141,7 +164,7 @@ public struct IREECompiler: Optimizer {
         inputFormats: [.onnx], outputFormats: [.iree])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.inputs }
+    public var inputFormats: [ModelFormat] { support.admitted }
     public var outputFormat: ModelFormat { support.output }
     public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("iree", package: "iree-base-compiler") }
@@ -159,7 +182,7 @@ public struct IREECompiler: Optimizer {
 public struct TVMCompiler: Optimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "TVMCompiler", kenningModule: "kenning.optimizers.tvm",
-        summary: "Compiles ONNX models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
+        summary: "Compiles ONNX or TFLite models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
         parameters: WorkerOptimizerSupport.common([
             ParameterSpec("target", .string, default: "llvm", help: "TVM target, e.g. \"llvm\" or \"llvm -mcpu=znver3\" (turned into TVM 0.27's dict form)"),
             ParameterSpec("target_attrs", .string, default: "", help: "Extra target options appended to target"),
@@ -171,10 +194,10 @@ public struct TVMCompiler: Optimizer {
             ParameterSpec("use_int8_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
         ]),
-        inputFormats: [.onnx], outputFormats: [.tvm])
+        inputFormats: [.onnx, .tflite], outputFormats: [.tvm])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.inputs }
+    public var inputFormats: [ModelFormat] { support.admitted }
     public var outputFormat: ModelFormat { support.output }
     public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("tvm", package: "apache-tvm") }
@@ -184,7 +207,7 @@ public struct TVMCompiler: Optimizer {
             throw .badInput("TVMCompiler: \(flag) is not supported with TVM 0.27's Relax flow here", path: "$.parameters.\(flag)",
                             fix: "set it to false, or quantize first with ONNXRuntimeQuantizer")
         }
-        support = WorkerOptimizerSupport(block: "TVMCompiler", framework: "tvm", inputs: [.onnx], output: .tvm, parameters: p)
+        support = WorkerOptimizerSupport(block: "TVMCompiler", framework: "tvm", inputs: [.onnx, .tflite], output: .tvm, parameters: p)
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
@@ -192,39 +215,64 @@ public struct TVMCompiler: Optimizer {
     }
 }
 
-/// TFLite conversion: ONNX through swift-kenning's own ONNX→TFLite converter (CNN op subset, no TensorFlow).
+/// TFLite conversion: keras through TensorFlow's converter (the optional .venv-tf), ONNX through swift-kenning's own
+/// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow).
 public struct TFLiteCompiler: Optimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "TFLiteCompiler", kenningModule: "kenning.optimizers.tflite",
-        summary: "Converts ONNX CNNs to .tflite (float32) with the worker's ONNX→TFLite converter; keras input and int8/float16 targets need TensorFlow, which is not used",
+        summary: "Converts keras models (TensorFlow's converter: scripts/setup-frameworks --with-tensorflow) or ONNX CNNs (our converter, float32 only) to .tflite",
         parameters: WorkerOptimizerSupport.common([
             ParameterSpec("target", .choice(["default", "int8", "float16", "edgetpu"]), default: "default",
-                          help: "Kenning's conversion target; only \"default\" (float32) is available without TensorFlow"),
+                          help: "default (float32); int8 (calibrated on the dataset) and float16 need a keras input; edgetpu is not available"),
             ParameterSpec("inference_input_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model input type (float32 only)"),
             ParameterSpec("inference_output_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model output type (float32 only)"),
-            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused)"),
+            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0.0001...1, help: "Fraction of the training split used to calibrate int8"),
             ParameterSpec("quantization_aware_training", .boolean, default: false, help: "Not available; must be false"),
-            ParameterSpec("use_tf_select_ops", .boolean, default: false, help: "Not available; must be false"),
+            ParameterSpec("use_tf_select_ops", .boolean, default: false, help: "Allow TensorFlow ops LiteRT lacks (keras input only)"),
         ]),
-        inputFormats: [.onnx], outputFormats: [.tflite])
+        inputFormats: [.keras, .onnx], outputFormats: [.tflite])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.inputs }
+    public var inputFormats: [ModelFormat] { support.admitted }
     public var outputFormat: ModelFormat { support.output }
     public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("tflite", package: "ai-edge-litert") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        if p.string("target") != "default" || p.string("inference_input_type") != "float32" || p.string("inference_output_type") != "float32"
-            || p.bool("quantization_aware_training") || p.bool("use_tf_select_ops")
-        {
-            throw .badInput("TFLiteCompiler: only target \"default\" with float32 input/output is available (int8, float16, edgetpu, QAT and select ops need TensorFlow)",
-                            path: "$.parameters", fix: "use \"target\": \"default\", or quantize with ONNXRuntimeQuantizer and run on ONNXRuntime")
+        if p.string("inference_input_type") != "float32" || p.string("inference_output_type") != "float32" {
+            throw .badInput("TFLiteCompiler: only float32 model inputs and outputs are available (the host sends and reads float32)",
+                            path: "$.parameters", fix: "remove inference_input_type / inference_output_type")
         }
-        support = WorkerOptimizerSupport(block: "TFLiteCompiler", framework: "tflite", inputs: [.onnx], output: .tflite, parameters: p)
+        if p.bool("quantization_aware_training") {
+            throw .badInput("TFLiteCompiler: quantization_aware_training is not available", path: "$.parameters.quantization_aware_training",
+                            fix: "set it to false; use \"target\": \"int8\" for post-training quantization")
+        }
+        if p.string("target") == "edgetpu" {
+            throw .badInput("TFLiteCompiler: target edgetpu needs the Edge TPU compiler, which is not available", path: "$.parameters.target",
+                            fix: "use default, float16 or int8")
+        }
+        support = WorkerOptimizerSupport(block: "TFLiteCompiler", framework: "tflite", inputs: [.keras, .onnx], output: .tflite, parameters: p)
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
-        try support.compile(input)
+        let target = support.parameters.string("target") ?? "default"
+        var input = input
+        if let data = FileManager.default.contents(atPath: input.path), let real = WorkerOptimizerSupport.sniff(data) { input.format = real }
+        if input.format == .keras {
+            var calibration: [[Tensor]] = []
+            if target == "int8" {
+                guard let dataset = context.dataset else {
+                    throw .badInput("TFLiteCompiler target int8 needs a dataset to calibrate on", path: "$.parameters.target", fix: "add a \"dataset\" block")
+                }
+                calibration = try calibrationBatches(dataset: dataset, wrapper: context.modelWrapper, io: input.io,
+                                                     fraction: support.parameters.double("dataset_percentage"), limit: 200)
+            }
+            return try support.compile(input, calibration: calibration, framework: "tensorflow")
+        }
+        guard target == "default", !support.parameters.bool("use_tf_select_ops") else {
+            throw .badInput("TFLiteCompiler: target \(target) and use_tf_select_ops need a keras input (TensorFlow's converter); the ONNX converter makes float32 only",
+                            path: "$.parameters.target", fix: "use \"target\": \"default\" for ONNX models")
+        }
+        return try support.compile(input)
     }
 }

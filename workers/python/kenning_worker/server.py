@@ -36,6 +36,8 @@ FRAMEWORK_MODULES = {
     "iree": "iree_worker",
     "tvm": "tvm_worker",
     "tflite": "tflite_worker",
+    "tensorflow": "tensorflow_worker",
+    "images": "images_worker",
 }
 
 UPLOAD_ACTIONS = {

@@ -73,3 +73,18 @@ def per_sample(run_one, inputs, compiled_batch=1):
         total += s
         outs = [[a] for a in o] if outs is None else [acc + [a] for acc, a in zip(outs, o)]
     return [np.concatenate(parts, axis=0) for parts in outs], total
+
+
+def to_layout(x, want):
+    """The IO spec may describe an image input as NCHW (the ONNX model's view) while the compiled model takes NHWC
+    (TFLite, or TVM/OpenVINO built from TFLite): transpose when only that permutation makes the shapes agree."""
+    if x.ndim != 4 or len(want) != 4:
+        return x
+    fits = lambda s: all(w in (-1, None) or w == d for w, d in zip(want[1:], s[1:]))
+    if fits(x.shape):
+        return x
+    nhwc = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
+    if fits(nhwc):
+        import numpy as np
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    return x

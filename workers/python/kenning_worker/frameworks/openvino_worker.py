@@ -4,7 +4,7 @@ An IR travels as one byte string: b"KNVX", uint32 LE length of the xml, the xml,
 import os
 import struct
 
-from . import package_version, scratch, timed, write_file
+from . import package_version, scratch, timed, to_layout, write_file
 
 NAME = "openvino"
 MAGIC = b"KNVX"
@@ -52,9 +52,10 @@ class Runtime:
         self.compiled = core.compile_model(model, self.params.get("device", "CPU"), config)
         self.request = self.compiled.create_infer_request()
         self.outputs = list(self.compiled.outputs)
+        self.shapes = [[d.get_length() if d.is_static else -1 for d in i.get_partial_shape()] for i in self.compiled.inputs]
 
     def run(self, inputs):
-        feed = {i: x for i, x in enumerate(inputs)}
+        feed = {i: to_layout(x, self.shapes[i]) for i, x in enumerate(inputs)}
         result, seconds = timed(lambda: self.request.infer(feed))
         return [result[o] for o in self.outputs], seconds
 

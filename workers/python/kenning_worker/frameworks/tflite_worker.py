@@ -1,8 +1,8 @@
-"""TensorFlow Lite through LiteRT (ai-edge-litert): the interpreter runtime and the compiler
-(ONNX input through onnx_to_tflite; keras input is not available in this environment)."""
+"""TensorFlow Lite through LiteRT (ai-edge-litert): the interpreter runtime and the compiler for ONNX input
+(through onnx_to_tflite; keras input goes to the tensorflow worker)."""
 import numpy as np
 
-from . import package_version, timed, write_file
+from . import package_version, timed, to_layout, write_file
 
 NAME = "tflite"
 
@@ -28,8 +28,7 @@ class Runtime:
 
     def _prepare(self, i, x):
         want = list(self.inputs[i]["shape"])
-        if x.ndim == 4 and list(x.shape[1:]) != want[1:] and [x.shape[0], x.shape[2], x.shape[3], x.shape[1]][1:] == want[1:]:
-            x = x.transpose(0, 2, 3, 1)      # the IO spec is NCHW (the ONNX model's), the TFLite model is NHWC
+        x = to_layout(x, want)      # the IO spec may be NCHW (the ONNX model's) while the TFLite model is NHWC
         if x.shape[0] != want[0]:
             self.it.resize_tensor_input(self.inputs[i]["index"], [x.shape[0]] + want[1:])
             self.it.allocate_tensors()
@@ -47,7 +46,7 @@ class Runtime:
 def compile(optimizer, model_bytes, io_spec, calibration, workdir):
     p = optimizer.get("parameters", {})
     if p.get("target", "default") != "default":
-        raise ValueError(f"target {p.get('target')!r} needs TensorFlow's converter, which is not available here; use \"default\"")
+        raise ValueError(f"target {p.get('target')!r} needs TensorFlow's converter (keras input models); for ONNX input use \"default\"")
     if model_bytes[4:8] == b"TFL3":
         data = bytes(model_bytes)
     else:

@@ -41,14 +41,24 @@ class Runtime:
         self.device = tvm.device(kind, int(self.params.get("target_device_context_id", 0)))
         self.vm = relax.VirtualMachine(tvm.runtime.load_module(path), self.device)
         self.main = self.vm["main"]
+        self.nhwc = False
         self.tvm = tvm
 
     def run(self, inputs):
         return per_sample(self._one, inputs)
 
     def _one(self, inputs):
+        if self.nhwc:
+            inputs = [x.transpose(0, 2, 3, 1).copy() if x.ndim == 4 else x for x in inputs]
         args = [self.tvm.runtime.tensor(x, self.device) for x in inputs]
-        result, seconds = timed(lambda: self.main(*args))
+        try:
+            result, seconds = timed(lambda: self.main(*args))
+        except Exception:
+            # A library built from a TFLite model takes NHWC images while the IO spec may say NCHW: retry once.
+            if self.nhwc or not any(x.ndim == 4 for x in inputs):
+                raise
+            self.nhwc = True
+            return self._one(inputs)
         outs = list(result) if isinstance(result, (list, tuple)) or type(result).__name__ == "Array" else [result]
         return [o.numpy() for o in outs], seconds
 
@@ -60,8 +70,11 @@ def compile(optimizer, model_bytes, io_spec, calibration, workdir):
     from tvm.relax.frontend.onnx import from_onnx
     p = optimizer.get("parameters", {})
     out = p["compiled_model_path"]
-    model = fix_onnx_shapes(onnx.load_from_string(model_bytes), io_spec, 1)
-    mod = from_onnx(model, keep_params_in_input=False)
+    if model_bytes[4:8] == b"TFL3":
+        mod = _from_tflite(model_bytes)
+    else:
+        model = fix_onnx_shapes(onnx.load_from_string(model_bytes), io_spec, 1)
+        mod = from_onnx(model, keep_params_in_input=False)
     layout = p.get("conv2d_data_layout") or ""
     target = tvm.target.Target(_target(p.get("target", "llvm"), p.get("target_attrs", "")))
     with tvm.transform.PassContext(opt_level=int(p.get("opt_level", 3))):
@@ -74,3 +87,20 @@ def compile(optimizer, model_bytes, io_spec, calibration, workdir):
     data = open(lib, "rb").read()
     write_file(out, data)
     return data
+
+
+def _from_tflite(model_bytes):
+    """TFLite flatbuffer -> Relax module (batch fixed to 1; inputs as the TFLite model declares them, NHWC)."""
+    import tflite
+    from tvm.relax.frontend.tflite import from_tflite
+    m = tflite.Model.GetRootAsModel(model_bytes, 0)
+    g = m.Subgraphs(0)
+    shapes, dtypes = {}, {}
+    names = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 9: "int8"}
+    for i in range(g.InputsLength()):
+        t = g.Tensors(g.Inputs(i))
+        name = t.Name().decode()
+        shape = [int(d) for d in t.ShapeAsNumpy()]
+        shapes[name] = tuple([1] + shape[1:])
+        dtypes[name] = names.get(t.Type(), "float32")
+    return from_tflite(m, shape_dict=shapes, dtype_dict=dtypes)
