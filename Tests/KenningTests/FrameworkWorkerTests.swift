@@ -140,9 +140,16 @@ enum DigitsReference {
         // Static quantization without a dataset is a bad input, found before any worker starts.
         let s = try ONNXRuntimeQuantizer(try resolved(ONNXRuntimeQuantizer.description.parameters, [("compiled_model_path", .string(dir + "/s.onnx"))]))
         #expect(throws: KenningError.self) { try s.compile(ref.artifact, context: OptimizationContext(dataset: nil, modelWrapper: ref.wrapper)) }
-        // Options that need TensorFlow are refused up front.
+        // Targets that need TensorFlow are refused for ONNX input, before a worker starts; edgetpu always.
+        let int8 = try TFLiteCompiler(try resolved(TFLiteCompiler.description.parameters, [("compiled_model_path", .string(dir + "/x")), ("target", "int8")]))
+        do {
+            _ = try int8.compile(ref.artifact, context: OptimizationContext(dataset: ref.dataset, modelWrapper: ref.wrapper))
+            Issue.record("int8 from ONNX")
+        } catch {
+            #expect(error.kind == .badInput && error.description.contains("need a keras input"))
+        }
         #expect(throws: KenningError.self) {
-            try TFLiteCompiler(try resolved(TFLiteCompiler.description.parameters, [("compiled_model_path", .string(dir + "/x")), ("target", "int8")]))
+            try TFLiteCompiler(try resolved(TFLiteCompiler.description.parameters, [("compiled_model_path", .string(dir + "/x")), ("target", "edgetpu")]))
         }
     }
 }
