@@ -85,6 +85,7 @@ public final class WorkerProcess {
     public let workdir: String
     private var stdinFD: Int32
     private var reaped = false
+    private var stopped = false
     public private(set) var exitDescription: String?
 
     public init(framework: String, startTimeout: Double, extraEnvironment: [String: String] = [:]) throws(KenningError) {
@@ -171,25 +172,30 @@ public final class WorkerProcess {
 
     deinit { stop() }
 
-    /// Whether the process still runs (reaps it when it has ended).
+    /// Whether the process still runs. An ended worker is left unreaped (a zombie) until `stop()`, so its process
+    /// group id cannot be reused before the group is swept.
     public var isRunning: Bool {
         if reaped { return false }
-        var status: Int32 = 0
-        let r = waitpid(pid, &status, WNOHANG)
-        if r == 0 { return true }
-        reaped = true
-        if r == pid { exitDescription = Self.describe(status) }
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
+        let child = info._sifields._sigchld
+        if child.si_pid == 0 { return true }
+        if exitDescription == nil {
+            exitDescription = info.si_code == CLD_EXITED ? "exited with status \(child.si_status)" : Self.describe(child.si_status)
+        }
         return false
     }
 
-    static func describe(_ status: Int32) -> String {
-        let sig = status & 0x7F
-        if sig == 0 { return "exited with status \((status >> 8) & 0xFF)" }
-        return "was killed by signal \(sig)\(sig == SIGKILL ? " (SIGKILL: out of memory or killed)" : sig == SIGSEGV ? " (SIGSEGV: crashed)" : "")"
+    /// How a signal ended the worker.
+    static func describe(_ sig: Int32) -> String {
+        "was killed by signal \(sig)\(sig == SIGKILL ? " (SIGKILL: out of memory or killed)" : sig == SIGSEGV ? " (SIGSEGV: crashed)" : "")"
     }
 
     /// Stops the worker and its whole process group; waits for it so no zombie is left.
     public func stop(grace: Double = 2) {
+        // Once only: after the reap the process group id may be reused by an unrelated process.
+        guard !stopped else { return }
+        stopped = true
         if stdinFD >= 0 {
             close(stdinFD)      // the worker exits on EOF
             stdinFD = -1
@@ -207,10 +213,13 @@ public final class WorkerProcess {
                 waited += 0.01
             }
         }
-        kill(-pid, SIGKILL)     // also sweeps anything the worker left in its group
+        kill(-pid, SIGKILL)     // also sweeps anything the worker left in its group (the leader is not reaped yet)
         if !reaped {
             var status: Int32 = 0
-            if waitpid(pid, &status, 0) == pid { exitDescription = exitDescription ?? Self.describe(status) }
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            if exitDescription == nil {
+                exitDescription = status & 0x7F == 0 ? "exited with status \((status >> 8) & 0xFF)" : Self.describe(status & 0x7F)
+            }
             reaped = true
         }
         try? FileManager.default.removeItem(atPath: workdir)
