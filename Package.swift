@@ -19,7 +19,8 @@ let package = Package(
         .target(name: "KenningModel", dependencies: ["KenningCore"], swiftSettings: strict),
         .target(name: "KenningNative", dependencies: ["KenningCore", "KenningModel"],
                 swiftSettings: strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative"],
+        .target(name: "KenningWorkers", dependencies: ["KenningCore"], swiftSettings: strict),
+        .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningWorkers"],
                 swiftSettings: strict),
         .target(name: "KenningEngine",
                 dependencies: ["KenningCore", "KenningModel", "KenningBlocks", .product(name: "Yams", package: "Yams")],
@@ -28,7 +29,7 @@ let package = Package(
                           dependencies: ["KenningEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         .testTarget(name: "KenningTests",
-                    dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine"],
+                    dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine", "KenningWorkers"],
                     swiftSettings: strict),
         .testTarget(name: "KenningCLITests", dependencies: ["KenningCore"], swiftSettings: strict),
     ]

@@ -172,10 +172,19 @@ public struct PipelineRunner {
             ("compiled_model_size", .int(size ?? 0)),
             ("model_precision", .string(Self.precision(of: artifact))),
             ("class_names", .array((built.dataset?.classNames ?? []).map { .string($0) })),
-            ("versions", .object([("swift-kenning", .string(KenningVersion.current))])),
+            ("versions", .object(frameworkVersions(built))),
             ("environment", Environment.fingerprint()),
             ("measurement_settings", scenario.measurement.json),
         ]
+    }
+
+    /// swift-kenning's version and that of every framework the pipeline's blocks use.
+    func frameworkVersions(_ built: Built) -> [(String, JSONValue)] {
+        var out: [(String, JSONValue)] = [("swift-kenning", .string(KenningVersion.current))]
+        for fw in built.optimizers.map(\.block.framework) + [built.runtime.block.framework] where !out.contains(where: { $0.0 == fw.name }) {
+            out.append((fw.name, .string(fw.version)))
+        }
+        return out
     }
 
     func measure(runtime: any Runtime, artifact: ModelArtifact, wrapper: any ModelWrapper, dataset: any Dataset, runtimeBatch: Int,
@@ -201,7 +210,7 @@ public struct PipelineRunner {
             let inputs = try wrapper.preprocess(samples, sampleShape: dataset.sampleShape, io: artifact.io)
             let t0 = DispatchTime.now().uptimeNanoseconds
             var outputs = try session.run(inputs)
-            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let dt = session.lastInferenceSeconds ?? Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if real < samples.count, var first = outputs.first, first.shape.first == samples.count {
                 let per = first.count / samples.count
                 first = Tensor(shape: [real] + first.shape.dropFirst(), floats: Array(first.floats.prefix(real * per)))

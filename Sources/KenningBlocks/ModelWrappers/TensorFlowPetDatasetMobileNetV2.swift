@@ -1,0 +1,63 @@
+import Foundation
+import KenningCore
+import KenningWorkers
+
+/// Kenning's MobileNetV2 classifier for the Oxford-IIIT Pet breeds as a keras file: input `input_1` [N, 224, 224, 3]
+/// (RGB scaled to 0…1, then normalized with ImageNet mean and std), output `out_layer` [N, 37] class scores.
+/// Keras models run only after TFLiteCompiler (TensorFlow's converter in the optional .venv-tf).
+public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
+    public static let description = BlockDescription(
+        kind: .modelWrapper, name: "TensorFlowPetDatasetMobileNetV2", kenningModule: "kenning.modelwrappers.classification.tensorflow_pet_dataset",
+        summary: "MobileNetV2 (keras .h5/.keras) for the 37 Oxford-IIIT Pet breeds; 224×224 RGB NHWC, ImageNet normalization",
+        parameters: [
+            ParameterSpec("model_path", .path, help: "Path of the keras model (.h5 or .keras); kenning:// URLs need a download, which is not available"),
+            ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
+        ],
+        outputFormats: [.keras])
+
+    public static let mean: [Float] = [0.485, 0.456, 0.406]
+    public static let std: [Float] = [0.229, 0.224, 0.225]
+
+    public let modelPath: String
+    public let format = ModelFormat.keras
+    public var framework: FrameworkInfo {
+        FrameworkInfo(name: "keras", version: WorkerEnvironment.tensorflowVersions["tensorflow-cpu"].map { "tensorflow-cpu " + $0 } ?? "not installed")
+    }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        modelPath = p.string("model_path") ?? ""
+        if modelPath.hasPrefix("kenning://") || modelPath.hasPrefix("http") {
+            throw .badInput("\(modelPath) would be downloaded, which is not available here", path: "$.parameters.model_path",
+                            fix: "use a local keras file (scripts/make-pet-fixture builds one)")
+        }
+    }
+
+    public func artifact() throws(KenningError) -> ModelArtifact {
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw .badInput("keras model not found: \(modelPath)", path: "$.parameters.model_path",
+                            fix: "run scripts/make-pet-fixture, or point model_path at a MobileNetV2 keras file")
+        }
+        return ModelArtifact(path: modelPath, format: .keras,
+                             io: IOSpec(inputs: [TensorSpec(name: "input_1", shape: [-1, 224, 224, 3], elementType: .float32)],
+                                        outputs: [TensorSpec(name: "out_layer", shape: [-1, 37], elementType: .float32)]))
+    }
+
+    public func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {
+        guard sampleShape == [224, 224, 3] else {
+            throw .badInput("MobileNetV2 takes 224×224 RGB images, the dataset gives \(sampleShape)", fix: "use PetDataset with image_size 224")
+        }
+        var values: [Float] = []
+        values.reserveCapacity(samples.count * 224 * 224 * 3)
+        for s in samples {
+            for (i, v) in s.enumerated() { values.append((v / 255 - Self.mean[i % 3]) / Self.std[i % 3]) }
+        }
+        return [Tensor(shape: [samples.count, 224, 224, 3], floats: values)]
+    }
+
+    public func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {
+        guard let out = outputs.first, let n = out.shape.first, n > 0 else { throw .failure("the model returned no output") }
+        let classes = out.count / n
+        let v = out.floats
+        return (0..<n).map { Array(v[($0 * classes)..<(($0 + 1) * classes)]) }
+    }
+}

@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import KenningCore
+
+/// Where the framework workers live: the repository's `workers/python` and the venv `scripts/setup-frameworks` makes.
+public enum WorkerEnvironment {
+    /// The repository root: `$KENNING_ROOT`, else the first folder holding `workers/python/kenning_worker`, searched
+    /// upwards from the current directory, the executable and this source file.
+    public static let root: String? = {
+        let fm = FileManager.default
+        func holds(_ dir: String) -> Bool { fm.fileExists(atPath: dir + "/workers/python/kenning_worker/__main__.py") }
+        if let r = ProcessInfo.processInfo.environment["KENNING_ROOT"], holds(r) { return r }
+        var starts = [fm.currentDirectoryPath]
+        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { starts.append((exe as NSString).deletingLastPathComponent) }
+        starts.append((#filePath as NSString).deletingLastPathComponent)
+        for start in starts {
+            var dir = (start as NSString).standardizingPath
+            while true {
+                if holds(dir) { return dir }
+                let up = (dir as NSString).deletingLastPathComponent
+                if up == dir || up.isEmpty { break }
+                dir = up
+            }
+        }
+        return nil
+    }()
+
+    public static var venv: String? {
+        if let v = ProcessInfo.processInfo.environment["KENNING_FRAMEWORKS_VENV"] { return v }
+        return root.map { $0 + "/.venv-frameworks" }
+    }
+
+    public static var python: String? { venv.map { $0 + "/bin/python" } }
+
+    /// The optional TensorFlow venv (`scripts/setup-frameworks --with-tensorflow`), used by the `tensorflow` worker.
+    public static var tensorflowVenv: String? {
+        if let v = ProcessInfo.processInfo.environment["KENNING_TENSORFLOW_VENV"] { return v }
+        return root.map { $0 + "/.venv-tf" }
+    }
+
+    /// The interpreter a framework's worker runs in.
+    public static func python(for framework: String) -> String? {
+        framework == "tensorflow" ? tensorflowVenv.map { $0 + "/bin/python" } : python
+    }
+
+    /// Package versions of the TensorFlow venv (`<venv-tf>/versions.json`).
+    public static let tensorflowVersions: [String: String] = {
+        guard let v = tensorflowVenv, let data = FileManager.default.contents(atPath: v + "/versions.json"),
+              let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)), let pairs = json.objectPairs else { return [:] }
+        return Dictionary(pairs.compactMap { k, v in v.stringValue.map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
+    }()
+
+    /// Package versions recorded by `scripts/setup-frameworks` (`<venv>/versions.json`).
+    public static let versions: [String: String] = {
+        guard let v = venv, let data = FileManager.default.contents(atPath: v + "/versions.json"),
+              let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)), let pairs = json.objectPairs else { return [:] }
+        return Dictionary(pairs.compactMap { k, v in v.stringValue.map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
+    }()
+
+    /// Why workers cannot start here, or nil.
+    public static var unavailableReason: String? { unavailableReason(for: "onnxruntime") }
+
+    /// Why `framework`'s worker cannot start here, or nil.
+    public static func unavailableReason(for framework: String) -> String? {
+        guard let root else { return "cannot find the workers (workers/python/kenning_worker); set KENNING_ROOT to the repository" }
+        guard let python = python(for: framework), FileManager.default.isExecutableFile(atPath: python) else {
+            return framework == "tensorflow"
+                ? "the TensorFlow venv \(tensorflowVenv ?? root + "/.venv-tf") does not exist (it is optional: scripts/setup-frameworks --with-tensorflow)"
+                : "the framework venv \(venv ?? root + "/.venv-frameworks") does not exist"
+        }
+        return nil
+    }
+}
+
+/// A worker process: started in its own process group (so it and anything it spawns can be stopped together),
+/// its stdin a pipe the host holds (the worker exits when it reads EOF, i.e. when the host dies), its output in a log.
+public final class WorkerProcess {
+    public let framework: String
+    public let pid: pid_t
+    public let logPath: String
+    public private(set) var port: Int = 0
+    /// The worker's scratch folder (port file, model copies); removed when the worker stops.
+    public let workdir: String
+    private var stdinFD: Int32
+    private var reaped = false
+    private var stopped = false
+    public private(set) var exitDescription: String?
+
+    public init(framework: String, startTimeout: Double, extraEnvironment: [String: String] = [:]) throws(KenningError) {
+        self.framework = framework
+        if let reason = WorkerEnvironment.unavailableReason(for: framework) {
+            throw .failure("cannot start the \(framework) worker: \(reason)",
+                           fix: framework == "tensorflow" ? "run scripts/setup-frameworks --with-tensorflow" : "run scripts/setup-frameworks")
+        }
+        let python = WorkerEnvironment.python(for: framework)!, root = WorkerEnvironment.root!
+        let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = NSTemporaryDirectory()
+        logPath = (tmp as NSString).appendingPathComponent("kenning-worker-\(framework)-\(tag).log")
+        workdir = (tmp as NSString).appendingPathComponent("kenning-worker-\(framework)-\(tag)")
+        try? FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
+        let portFile = (workdir as NSString).appendingPathComponent("port")
+
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw .failure("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        // Close-on-exec, so only this worker (through the dup2 below) holds the read end and only the host the write end.
+        for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard logFD >= 0 else {
+            close(pipeFDs[0]); close(pipeFDs[1])
+            throw .failure("cannot write the worker log \(logPath)")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, logFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, logFD, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let args = [python, "-m", "kenning_worker", "--port", "0", "--framework", framework, "--port-file", portFile, "--workdir", workdir]
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONPATH"] = root + "/workers/python" + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for (k, v) in extraEnvironment { env[k] = v }
+        let cArgs = args.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, python, &actions, &attr, cArgs, cEnv)
+        cArgs.forEach { free($0) }
+        cEnv.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attr)
+        close(pipeFDs[0])
+        close(logFD)
+        guard rc == 0 else {
+            close(pipeFDs[1])
+            throw .failure("cannot start \(python): \(String(cString: strerror(rc)))", fix: "run scripts/setup-frameworks")
+        }
+        pid = child
+        stdinFD = pipeFDs[1]
+
+        // Wait for the port file, watching for an early exit (import errors and the like).
+        let deadline = Date().addingTimeInterval(startTimeout)
+        while true {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                port = p
+                break
+            }
+            if !isRunning {
+                let why = exitDescription ?? "exited"
+                stop()
+                throw .failure("the \(framework) worker \(why) while starting\(logTail())", fix: "see \(logPath); run scripts/setup-frameworks")
+            }
+            if Date() > deadline {
+                stop()
+                throw .failure("the \(framework) worker did not start within \(Int(startTimeout)) s\(logTail())", fix: "see \(logPath)")
+            }
+            usleep(20_000)
+        }
+    }
+
+    deinit { stop() }
+
+    /// Whether the process still runs. An ended worker is left unreaped (a zombie) until `stop()`, so its process
+    /// group id cannot be reused before the group is swept.
+    public var isRunning: Bool {
+        if reaped { return false }
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
+        let child = info._sifields._sigchld
+        if child.si_pid == 0 { return true }
+        if exitDescription == nil {
+            exitDescription = info.si_code == CLD_EXITED ? "exited with status \(child.si_status)" : Self.describe(child.si_status)
+        }
+        return false
+    }
+
+    /// How a signal ended the worker.
+    static func describe(_ sig: Int32) -> String {
+        "was killed by signal \(sig)\(sig == SIGKILL ? " (SIGKILL: out of memory or killed)" : sig == SIGSEGV ? " (SIGSEGV: crashed)" : "")"
+    }
+
+    /// Stops the worker and its whole process group; waits for it so no zombie is left.
+    public func stop(grace: Double = 2) {
+        // Once only: after the reap the process group id may be reused by an unrelated process.
+        guard !stopped else { return }
+        stopped = true
+        if stdinFD >= 0 {
+            close(stdinFD)      // the worker exits on EOF
+            stdinFD = -1
+        }
+        var waited = 0.0
+        while isRunning, waited < grace {
+            usleep(10_000)
+            waited += 0.01
+        }
+        if isRunning {
+            kill(-pid, SIGTERM)
+            waited = 0
+            while isRunning, waited < 1 {
+                usleep(10_000)
+                waited += 0.01
+            }
+        }
+        kill(-pid, SIGKILL)     // also sweeps anything the worker left in its group (the leader is not reaped yet)
+        if !reaped {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            if exitDescription == nil {
+                exitDescription = status & 0x7F == 0 ? "exited with status \((status >> 8) & 0xFF)" : Self.describe(status & 0x7F)
+            }
+            reaped = true
+        }
+        try? FileManager.default.removeItem(atPath: workdir)
+    }
+
+    /// The last lines of the worker's log, formatted for an error message ("" when empty).
+    public func logTail(lines: Int = 12) -> String {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "" }
+        let tail = text.split(separator: "\n").suffix(lines).map { "      | " + $0 }.joined(separator: "\n")
+        return tail.isEmpty ? "" : "; worker log:\n" + tail
+    }
+
+    public func removeLog() { unlink(logPath) }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+import KenningWorkers
+import Testing
+
+/// Shared inputs: the digits test split, preprocessed, and ONNX Runtime's outputs on it (scripts/ort_run.py, .venv).
+enum DigitsReference {
+    struct Data: Sendable {
+        var dataset: DigitsDataset
+        var wrapper: ONNXImageClassifier
+        var artifact: ModelArtifact
+        var input: Tensor
+        var reference: [Float]
+    }
+
+    static let shared: Data = {
+        let ds = try! DigitsDataset(try! resolved(DigitsDataset.description.parameters, [("dataset_root", .string(repo("data/digits")))]))
+        let wrapper = try! ONNXImageClassifier(try! resolved(ONNXImageClassifier.description.parameters,
+                                                             [("model_path", .string(repo("models/digits-cnn.onnx"))), ("input_std", .double(16))]))
+        let artifact = try! wrapper.artifact()
+        let input = try! wrapper.preprocess(ds.testIndices.map(ds.sample), sampleShape: ds.sampleShape, io: artifact.io)[0]
+        let dir = temporaryDirectory()
+        input.floats.withUnsafeBufferPointer { try! Foundation.Data(buffer: $0).write(to: URL(fileURLWithPath: dir + "/in.f32")) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: repo(".venv/bin/python"))
+        p.arguments = [repo("scripts/ort_run.py"), artifact.path, dir + "/in.f32", input.shape.map(String.init).joined(separator: ","), dir + "/out.f32"]
+        p.standardOutput = FileHandle.nullDevice
+        try! p.run()
+        p.waitUntilExit()
+        let out = try! Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/out.f32"))
+        return Data(dataset: ds, wrapper: wrapper, artifact: artifact, input: input,
+                    reference: out.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+    }()
+
+    static func accuracy(_ scores: [Float], _ ds: DigitsDataset) -> Double {
+        let correct = ds.testIndices.enumerated().filter { k, i in
+            let row = Array(scores[(k * 10)..<(k * 10 + 10)])
+            return row.firstIndex(of: row.max()!) == ds.label(i)
+        }.count
+        return Double(correct) / Double(ds.testIndices.count)
+    }
+}
+
+/// Every framework block, compiled and run on the digits model through its worker: outputs against ONNX Runtime,
+/// accuracy preserved, inference time reported by the worker. Needs scripts/setup-frameworks (scripts/test runs it).
+@Suite(.serialized) struct FrameworkBlocks {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var optimizers: [(BlockDescription, [(String, JSONValue)])]
+        var runtime: (BlockDescription, [(String, JSONValue)])
+        var tolerance: Float
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "ONNXRuntime", optimizers: [], runtime: (ONNXRuntime.description, [("intra_op_num_threads", 1)]), tolerance: 1e-5),
+        Case(name: "ONNXRuntime, no graph optimizations", optimizers: [],
+             runtime: (ONNXRuntime.description, [("graph_optimization_level", "disable")]), tolerance: 1e-5),
+        Case(name: "ONNXRuntimeQuantizer static QDQ → ONNXRuntime",
+             optimizers: [(ONNXRuntimeQuantizer.description, [("quantization", "static"), ("per_channel", true)])],
+             runtime: (ONNXRuntime.description, []), tolerance: 0.1),
+        Case(name: "ONNXRuntimeQuantizer dynamic → ONNXRuntime", optimizers: [(ONNXRuntimeQuantizer.description, [("quantization", "dynamic")])],
+             runtime: (ONNXRuntime.description, []), tolerance: 0.1),
+        Case(name: "OpenVINORuntime on ONNX", optimizers: [], runtime: (OpenVINORuntime.description, [("num_threads", 1)]), tolerance: 1e-4),
+        Case(name: "OpenVINOCompiler → OpenVINORuntime", optimizers: [(OpenVINOCompiler.description, [])],
+             runtime: (OpenVINORuntime.description, [("performance_hint", "THROUGHPUT")]), tolerance: 1e-4),
+        Case(name: "OpenVINOCompiler FP16 → OpenVINORuntime", optimizers: [(OpenVINOCompiler.description, [("precision", "FP16")])],
+             runtime: (OpenVINORuntime.description, []), tolerance: 0.05),
+        Case(name: "IREECompiler → IREERuntime", optimizers: [(IREECompiler.description, [])],
+             runtime: (IREERuntime.description, [("driver", "local-task")]), tolerance: 1e-4),
+        Case(name: "TVMCompiler NHWC → TVMRuntime",
+             optimizers: [(TVMCompiler.description, [("target", "llvm"), ("opt_level", 3), ("conv2d_data_layout", "NHWC")])],
+             runtime: (TVMRuntime.description, [("num_threads", 1)]), tolerance: 1e-4),
+        Case(name: "TFLiteCompiler → TFLiteRuntime (XNNPACK)", optimizers: [(TFLiteCompiler.description, [])],
+             runtime: (TFLiteRuntime.description, [("num_threads", 1)]), tolerance: 1e-4),
+        Case(name: "TFLiteCompiler → TFLiteRuntime (built-in kernels)", optimizers: [(TFLiteCompiler.description, [])],
+             runtime: (TFLiteRuntime.description, [("use_xnnpack", false), ("num_threads", 2)]), tolerance: 1e-4),
+    ]
+
+    static func make(_ d: BlockDescription, _ values: [(String, JSONValue)]) throws -> BlockMaker {
+        try #require(BlockRegistry.builtIn.find(d.name)).maker
+    }
+
+    @Test(arguments: cases) func compilesRunsAndAgrees(_ c: Case) throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "\(WorkerEnvironment.unavailableReason ?? ""): run scripts/setup-frameworks")
+        let ref = DigitsReference.shared
+        let dir = temporaryDirectory()
+        var artifact = ref.artifact
+        let context = OptimizationContext(dataset: ref.dataset, modelWrapper: ref.wrapper)
+        for (i, (d, values)) in c.optimizers.enumerated() {
+            guard case let .optimizer(make) = try Self.make(d, values) else { Issue.record("not an optimizer"); return }
+            let block = try make(try resolved(d.parameters, [("compiled_model_path", .string("\(dir)/step\(i).bin"))] + values))
+            artifact = try block.compile(artifact, context: context)
+            #expect(artifact.format == block.outputFormat)
+            #expect(FileManager.default.fileExists(atPath: artifact.path) && FileManager.default.fileExists(atPath: artifact.path + ".json"))
+        }
+        guard case let .runtime(make) = try Self.make(c.runtime.0, c.runtime.1) else { Issue.record("not a runtime"); return }
+        let runtime = try make(try resolved(c.runtime.0.parameters, [("save_model_path", .string(artifact.path))] + c.runtime.1))
+        #expect(runtime.inputFormats.contains(artifact.format))
+        #expect(runtime.framework.version != "not installed")
+        let session = try runtime.load(artifact)
+        #expect(session.lastInferenceSeconds == nil)
+        // The whole test split as one batch, then one sample (batch resizing / per-sample paths).
+        let scores = try session.run([ref.input])[0]
+        #expect(scores.shape == [ref.dataset.testIndices.count, 10])
+        let worst = zip(scores.floats, ref.reference).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= c.tolerance, "\(c.name): max difference to ONNX Runtime \(worst)")
+        let accuracy = DigitsReference.accuracy(scores.floats, ref.dataset)
+        #expect(accuracy >= 0.97, "\(c.name): accuracy \(accuracy)")
+        let seconds = try #require(session.lastInferenceSeconds)
+        #expect(seconds > 0 && seconds < 30)
+        let one = Tensor(shape: [1, 1, 8, 8], floats: Array(ref.input.floats.prefix(64)))
+        let single = try session.run([one])[0]
+        #expect(single.shape == [1, 10])
+        #expect(zip(single.floats, ref.reference.prefix(10)).map { abs($0 - $1) }.max()! <= c.tolerance)
+    }
+
+    @Test func versionsComeFromTheSetup() {
+        #expect(WorkerEnvironment.versions["onnxruntime"] == "1.32.0")
+        #expect(WorkerEnvironment.versions["apache-tvm"] == "0.27.0.post1")
+        #expect(ONNXRuntime.description.kenningModule == "kenning.runtimes.onnx")
+    }
+
+    @Test func compilerErrorsAreClear() throws {
+        let ref = DigitsReference.shared
+        let dir = temporaryDirectory()
+        // A quantized (QDQ) model has ops the ONNX→TFLite converter does not translate: a failure naming the op.
+        let q = try ONNXRuntimeQuantizer(try resolved(ONNXRuntimeQuantizer.description.parameters,
+                                                      [("compiled_model_path", .string(dir + "/q.onnx")), ("quantization", "dynamic")]))
+        let quantized = try q.compile(ref.artifact, context: OptimizationContext(dataset: nil, modelWrapper: ref.wrapper))
+        let t = try TFLiteCompiler(try resolved(TFLiteCompiler.description.parameters, [("compiled_model_path", .string(dir + "/m.tflite"))]))
+        do {
+            _ = try t.compile(quantized, context: OptimizationContext(dataset: nil, modelWrapper: ref.wrapper))
+            Issue.record("compiled a QDQ model to TFLite")
+        } catch {
+            #expect(error.kind == .failure)
+            #expect(error.description.contains("tflite worker") && error.description.contains("UnsupportedOp"))
+        }
+        // Static quantization without a dataset is a bad input, found before any worker starts.
+        let s = try ONNXRuntimeQuantizer(try resolved(ONNXRuntimeQuantizer.description.parameters, [("compiled_model_path", .string(dir + "/s.onnx"))]))
+        #expect(throws: KenningError.self) { try s.compile(ref.artifact, context: OptimizationContext(dataset: nil, modelWrapper: ref.wrapper)) }
+        // Targets that need TensorFlow are refused for ONNX input, before a worker starts; edgetpu always.
+        let int8 = try TFLiteCompiler(try resolved(TFLiteCompiler.description.parameters, [("compiled_model_path", .string(dir + "/x")), ("target", "int8")]))
+        do {
+            _ = try int8.compile(ref.artifact, context: OptimizationContext(dataset: ref.dataset, modelWrapper: ref.wrapper))
+            Issue.record("int8 from ONNX")
+        } catch {
+            #expect(error.kind == .badInput && error.description.contains("need a keras input"))
+        }
+        #expect(throws: KenningError.self) {
+            try TFLiteCompiler(try resolved(TFLiteCompiler.description.parameters, [("compiled_model_path", .string(dir + "/x")), ("target", "edgetpu")]))
+        }
+    }
+}
+
+/// A worker that crashes, hangs or answers garbage fails that session only, with a clear error, and leaves no process.
+@Suite(.serialized) struct WorkerFailures {
+    func session(fault: String, timeouts: WorkerTimeouts = WorkerTimeouts(ignoreEnvironment: true)) throws -> WorkerInferenceSession {
+        let ref = DigitsReference.shared
+        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
+        return try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]), io: ref.artifact.io,
+                                          modelBytes: data, timeouts: timeouts, environment: ["KENNING_WORKER_FAULT": fault])
+    }
+
+    func gone(_ pid: pid_t) -> Bool {
+        for _ in 0..<200 {
+            if kill(pid, 0) != 0 { return true }
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), stat.contains(") Z ") { return true }
+            usleep(25_000)
+        }
+        return false
+    }
+
+    func expectFailure(_ fault: String, timeouts: WorkerTimeouts = WorkerTimeouts(ignoreEnvironment: true), contains words: [String]) throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let s = try session(fault: fault, timeouts: timeouts)
+        let pid = s.worker.process.pid
+        do {
+            _ = try s.run([DigitsReference.shared.input])
+            Issue.record("\(fault): no error")
+        } catch {
+            #expect(error.kind == .failure)
+            for w in words { #expect(error.description.contains(w), "\(fault): \(error.description)") }
+        }
+        #expect(gone(pid), "\(fault): worker \(pid) still running")
+        // The session is unusable afterwards, but asking again is still a clean error.
+        #expect(throws: KenningError.self) { try s.run([DigitsReference.shared.input]) }
+    }
+
+    @Test func crash() throws {
+        try expectFailure("crash", contains: ["onnxruntime worker", "signal 9"])
+    }
+
+    @Test func hang() throws {
+        var t = WorkerTimeouts(ignoreEnvironment: true)
+        t.request = 1.5
+        try expectFailure("hang", timeouts: t, contains: ["no answer within 1.5 s"])
+    }
+
+    @Test func garbage() throws {
+        try expectFailure("garbage", contains: ["protocol violation"])
+    }
+
+    @Test func startFailureIsReported() throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        do {
+            _ = try FrameworkWorker(framework: "no-such-framework")
+            Issue.record("started")
+        } catch {
+            #expect(error.description.contains("while starting") && error.description.contains("invalid choice"))
+        }
+    }
+
+    /// The host dies without stopping its worker (kill -9): the worker notices (stdin EOF) and exits with its group.
+    @Test func workerDiesWithItsHost() throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let dir = temporaryDirectory()
+        let script = """
+        import os, subprocess, sys, time
+        p = subprocess.Popen([sys.executable, "-m", "kenning_worker", "--port", "0", "--framework", "tflite",
+                              "--port-file", "\(dir)/port"], stdin=subprocess.PIPE, start_new_session=True)
+        while not os.path.exists("\(dir)/port"): time.sleep(0.02)
+        print(p.pid, flush=True)
+        os.kill(os.getpid(), 9)
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: WorkerEnvironment.python!)
+        p.arguments = ["-c", script]
+        p.environment = ["PYTHONPATH": repo("workers/python")]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(gone(pid), "orphaned worker \(pid) still running")
+    }
+}

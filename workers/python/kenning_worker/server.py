@@ -1,0 +1,242 @@
+"""The request loop. One client at a time; on connect the server sends the single byte 0x00.
+
+Runtime flow (every upload is a REQUEST answered by a TRANSMISSION with IS_KENNING, SUCCESS or FAIL,
+whose payload is one ServerAction byte; OUTPUT/STATS/OPTIMIZE_MODEL answer with data on success):
+  PING                      -> SUCCESS (health check)
+  IO_SPEC   json            -> UPLOADING_IOSPEC. Kenning's IO spec ({"input": [...], "output": [...]}),
+                               plus the extension key "runtime": {"type", "parameters"} for runtime settings.
+  MODEL     bytes           -> UPLOADING_MODEL (model file bytes; OpenVINO IR is packed, see frameworks/openvino.py)
+  DATA      bytes           -> UPLOADING_INPUT (the inputs' raw bytes, concatenated in IO-spec order)
+  PROCESS                   -> PROCESSING_INPUT (one inference, timed around the framework call only)
+  OUTPUT                    -> the outputs' raw bytes, concatenated
+  STATS                     -> JSON {"target_inference_step": [seconds...], ...}; steps since the last STATS
+Compile flow:
+  IO_SPEC, then any number of DATA uploads (calibration samples, kept in order),
+  OPTIMIZERS json {"optimizers": [{"type", "parameters"}]} -> UPLOADING_OPTIMIZERS
+  UNOPTIMIZED_MODEL bytes   -> UPLOADING_UNOPTIMIZED_MODEL
+  OPTIMIZE_MODEL            -> compiled model bytes (also written at the optimizer's compiled_model_path)
+"""
+import importlib
+import json
+import os
+import select
+import socket
+import sys
+import tempfile
+import time
+import traceback
+
+import numpy as np
+
+from .protocol import Flag, FlowControl, MessageType as M, ProtocolError, ServerAction as A, receive, send
+
+FRAMEWORK_MODULES = {
+    "onnxruntime": "onnxruntime_worker",
+    "openvino": "openvino_worker",
+    "iree": "iree_worker",
+    "tvm": "tvm_worker",
+    "tflite": "tflite_worker",
+    "tensorflow": "tensorflow_worker",
+    "images": "images_worker",
+}
+
+UPLOAD_ACTIONS = {
+    M.IO_SPEC: A.UPLOADING_IOSPEC,
+    M.MODEL: A.UPLOADING_MODEL,
+    M.DATA: A.UPLOADING_INPUT,
+    M.PROCESS: A.PROCESSING_INPUT,
+    M.OPTIMIZERS: A.UPLOADING_OPTIMIZERS,
+    M.UNOPTIMIZED_MODEL: A.UPLOADING_UNOPTIMIZED_MODEL,
+    M.RUNTIME: A.UPLOADING_RUNTIME,
+}
+
+
+def log(text):
+    sys.stderr.write(f"[kenning_worker {os.getpid()}] {text}\n")
+    sys.stderr.flush()
+
+
+def split_inputs(buf, specs):
+    """Splits the flat DATA buffer per input spec; one unknown (-1) dimension per input is solved for (the batch)."""
+    per, dtypes = [], []
+    for s in specs:
+        dt = np.dtype(s.get("prequantized_dtype", s.get("dtype", "float32")))
+        known = int(np.prod([d for d in s["shape"] if d > 0] or [1]))
+        per.append(known * dt.itemsize)
+        dtypes.append(dt)
+    unknown = [any(d < 0 for d in s["shape"]) for s in specs]
+    fixed = sum(p for p, u in zip(per, unknown) if not u)
+    var = sum(p for p, u in zip(per, unknown) if u)
+    if var:
+        if (len(buf) - fixed) % var or len(buf) < fixed:
+            raise ValueError(f"{len(buf)} input bytes do not fit the IO spec")
+        n = (len(buf) - fixed) // var
+    elif len(buf) != fixed:
+        raise ValueError(f"{len(buf)} input bytes, the IO spec needs {fixed}")
+    else:
+        n = 1
+    arrays, off = [], 0
+    for s, dt, p, u in zip(specs, dtypes, per, unknown):
+        shape = [n if d < 0 else d for d in s["shape"]]
+        size = p * (n if u else 1)
+        arrays.append(np.frombuffer(buf, dtype=dt, count=size // dt.itemsize, offset=off).reshape(shape))
+        off += size
+    return arrays
+
+
+def join_outputs(arrays, specs):
+    parts = []
+    for i, a in enumerate(arrays):
+        a = np.asarray(a)
+        if i < len(specs) and specs[i].get("dtype"):
+            a = a.astype(np.dtype(specs[i]["dtype"]), copy=False)
+        parts.append(np.ascontiguousarray(a).tobytes())
+    return b"".join(parts)
+
+
+class Worker:
+    def __init__(self, framework, workdir=None):
+        self.framework_name = framework
+        self.fw = importlib.import_module(f".frameworks.{FRAMEWORK_MODULES[framework]}", __package__)
+        self.workdir = workdir or tempfile.mkdtemp(prefix=f"kenning-worker-{framework}-")
+        self.io_spec = None
+        self.runtime = None
+        self.inputs = None
+        self.outputs = None
+        self.steps = []
+        self.stamps = []
+        self.calibration = []
+        self.optimizers = []
+        self.unoptimized = None
+        self.fault = os.environ.get("KENNING_WORKER_FAULT", "")
+
+    # Each handler returns (success, payload_or_None). None payload on an upload means "status only".
+    def handle(self, mtype, payload):
+        if mtype == M.PING:
+            return True, None
+        if mtype == M.IO_SPEC:
+            self.io_spec = json.loads(payload.decode("utf-8"))
+            self.runtime = None
+            return True, None
+        if mtype == M.MODEL:
+            if self.io_spec is None:
+                raise ValueError("MODEL before IO_SPEC")
+            rt_cfg = self.io_spec.get("runtime") or {}
+            self.runtime = self.fw.Runtime(rt_cfg.get("parameters") or {}, self.io_spec, self.workdir)
+            self.runtime.load(payload)
+            return True, None
+        if mtype == M.DATA:
+            if self.io_spec is None:
+                raise ValueError("DATA before IO_SPEC")
+            arrays = split_inputs(payload, self.io_spec["input"])
+            if self.runtime is None:
+                self.calibration.append(arrays)
+            self.inputs = arrays
+            return True, None
+        if mtype == M.PROCESS:
+            if self.runtime is None or self.inputs is None:
+                raise ValueError("PROCESS before MODEL and DATA")
+            self._maybe_fault()
+            self.outputs, seconds = self.runtime.run(self.inputs)
+            self.steps.append(seconds)
+            self.stamps.append(time.monotonic())
+            return True, None
+        if mtype == M.OUTPUT:
+            if self.outputs is None:
+                raise ValueError("OUTPUT before PROCESS")
+            return True, join_outputs(self.outputs, self.io_spec.get("output", []))
+        if mtype == M.STATS:
+            stats = {"target_inference_step": self.steps, "target_inference_step_timestamp": self.stamps,
+                     "framework": {"name": self.fw.NAME, "version": self.fw.version()}}
+            self.steps, self.stamps = [], []
+            return True, json.dumps(stats).encode("utf-8")
+        if mtype == M.OPTIMIZERS:
+            self.optimizers = json.loads(payload.decode("utf-8"))["optimizers"]
+            return True, None
+        if mtype == M.UNOPTIMIZED_MODEL:
+            self.unoptimized = payload
+            return True, None
+        if mtype == M.OPTIMIZE_MODEL:
+            if self.unoptimized is None or not self.optimizers:
+                raise ValueError("OPTIMIZE_MODEL needs OPTIMIZERS and UNOPTIMIZED_MODEL first")
+            model = self.unoptimized
+            for opt in self.optimizers:
+                model = self.fw.compile(opt, model, self.io_spec or {}, self.calibration, self.workdir)
+            return True, model
+        raise ValueError(f"unsupported request {M(mtype).name}")
+
+    def _maybe_fault(self):
+        if self.fault == "crash":
+            os.kill(os.getpid(), 9)
+        elif self.fault == "hang":
+            while True:
+                time.sleep(60)
+        elif self.fault == "garbage":
+            raise _Garbage()
+
+
+class _Garbage(Exception):
+    pass
+
+
+def serve(args):
+    if args.workdir:
+        os.makedirs(args.workdir, exist_ok=True)
+    worker = Worker(args.framework, args.workdir)
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((args.host, args.port))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{port}\n")
+        os.rename(tmp, args.port_file)
+    log(f"{args.framework} worker listening on {args.host}:{port}")
+    while True:
+        ready, _, _ = select.select([srv], [], [], args.idle_timeout)
+        if not ready:
+            log("idle timeout, exiting")
+            return
+        conn, _ = srv.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            conn.sendall(b"\x00")
+            serve_client(conn, worker, args.idle_timeout)
+        except (EOFError, ConnectionError, socket.timeout):
+            pass
+        except ProtocolError as e:
+            log(f"protocol error: {e}")
+        finally:
+            conn.close()
+
+
+def serve_client(conn, worker, idle_timeout):
+    conn.settimeout(idle_timeout)
+    while True:
+        t = receive(conn)
+        mtype = t.mtype
+        try:
+            M(mtype)
+        except ValueError:
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.FAIL, bytes([A.IDLE]))
+            continue
+        action = UPLOAD_ACTIONS.get(mtype, {M.OUTPUT: A.EXTRACTING_OUTPUT, M.STATS: A.COMPUTING_STATISTICS,
+                                            M.OPTIMIZE_MODEL: A.OPTIMIZING_MODEL, M.PING: A.CLIENT_CONNECTED}.get(mtype, A.IDLE))
+        try:
+            ok, data = worker.handle(mtype, t.payload)
+            error = None
+        except _Garbage:
+            conn.sendall(b"this is not a Kenning message\n" * 4)
+            continue
+        except Exception as e:  # reported to the host: the FAIL reply carries the action byte and the message
+            ok, data, error = False, None, f"{type(e).__name__}: {e}"
+            log(f"{M(mtype).name} failed:\n{traceback.format_exc()}")
+        if ok and data is not None:
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.SUCCESS, data)
+        elif ok:
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.SUCCESS, bytes([action]))
+        else:
+            # ServerAction byte, then (extension) the UTF-8 error text so the host can say what went wrong.
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.FAIL, bytes([action]) + error.encode("utf-8")[:4000])
