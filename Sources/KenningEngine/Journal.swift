@@ -91,9 +91,17 @@ public struct ArtifactCache: Sendable {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
             throw .failure("the cache entry \(dir) disappeared", fix: "run again; the entry will be compiled anew")
         }
+        let primary = artifact(key).map { ($0 as NSString).lastPathComponent }
         for f in files where f.hasPrefix("model.") && !f.hasSuffix(".seconds") {
-            let suffix = String(f.dropFirst("model".count))
-            let destination = targetDir.isEmpty ? stem + suffix : (targetDir as NSString).appendingPathComponent(stem + suffix)
+            let destination: String
+            if let primary, f == primary {
+                destination = target  // the artifact itself takes the exact name the block asked for
+            } else if let primary, f.hasPrefix(primary) {
+                destination = target + f.dropFirst(primary.count)  // model.onnx.json -> <target>.json
+            } else {
+                let suffix = String(f.dropFirst("model".count))
+                destination = targetDir.isEmpty ? stem + suffix : (targetDir as NSString).appendingPathComponent(stem + suffix)
+            }
             try Files.copyReplacing((dir as NSString).appendingPathComponent(f), to: destination)
         }
     }

@@ -253,7 +253,7 @@ struct SearchSession {
             for (depth, block) in chain.enumerated() {
                 let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
                 if seen.insert(key).inserted, cache.artifact(key) == nil {
-                    if levels.count <= depth { levels.append([]) }
+                    while levels.count <= depth { levels.append([]) }
                     levels[depth].append((key, input, block, c.pipeline))
                 }
                 input = key
@@ -482,7 +482,9 @@ struct SearchSession {
         case let .exited(code, lastError):
             guard code == 0 else {
                 let status = (try? String(contentsOfFile: statusPath, encoding: .utf8)).flatMap { try? JSONValue.parse($0) }
-                e.status = status?["phase"]?.stringValue == "compile" ? "compile_error" : (log.contains("failed to allocate") ? "oom" : "failed")
+                let message = status?["error"]?.stringValue ?? ""
+                e.status = status?["phase"]?.stringValue == "compile" ? "compile_error"
+                    : message.contains("incompatible pipeline") ? "incompatible" : (log.contains("failed to allocate") ? "oom" : "failed")
                 e.reason = (lastError ?? "exit code \(code)") + " (log: \(logPath))"
                 return e
             }
