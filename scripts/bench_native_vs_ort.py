@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Native runtime vs ONNX Runtime, side by side, interleaved (called by scripts/bench-native-vs-ort).
+
+  .venv/bin/python scripts/bench_native_vs_ort.py [--models a,b] [--threads 1,2] [--backends x,y] [--rounds N]
+                                                  [--block-seconds S] [--json PATH] [--markdown PATH]
+
+For every model and thread count, one kenning-bench server per native backend and one ONNX Runtime
+session (intra_op_num_threads = threads, inter_op_num_threads = 1, sequential execution, input and
+output pre-bound with IOBinding so the loop runs no Python conversion) are loaded together. After a
+warm-up (5 inferences each, excluded), the engines take turns in ROUNDS rounds: each engine runs a block
+of inferences (about BLOCK_SECONDS long) and reports every inference's time; ONNX Runtime is timed with
+perf_counter_ns around each run_with_iobinding call, inside one Python process. Reported numbers are the
+medians of all samples. ratio = native_ms / ort_ms (below 1: native is faster).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, ".build", "release", "kenning-bench")
+MODELS = {
+    "resnet50": ("build/models/resnet50.onnx", [1, 3, 224, 224]),
+    "squeezenet": ("build/models/squeezenet.onnx", [1, 3, 224, 224]),
+    "mobilenetv2": ("build/models/mobilenetv2.onnx", [1, 3, 224, 224]),
+    "digits-cnn": ("models/digits-cnn.onnx", [1, 1, 8, 8]),
+}
+BACKENDS = ["reference", "openblas", "onednn", "xnnpack"]
+
+
+class Native:
+    def __init__(self, model, shape, backend, threads):
+        self.name = backend
+        self.proc = subprocess.Popen(
+            [BENCH, "serve", model, ",".join(map(str, shape)), "--backend", backend, "--threads", str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        ready = json.loads(self.proc.stdout.readline())
+        self.gflop = ready["conv_gflop"]
+        self.samples = []
+
+    def run(self, k, keep=True):
+        self.proc.stdin.write(f"run {k}\n")
+        self.proc.stdin.flush()
+        ms = json.loads(self.proc.stdout.readline())["ms"]
+        if keep:
+            self.samples += ms
+        return ms
+
+    def close(self):
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.flush()
+        self.proc.wait()
+
+
+class ORT:
+    def __init__(self, model, shape, threads):
+        self.name = "onnxruntime"
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.sess = ort.InferenceSession(os.path.join(ROOT, model), opts, providers=["CPUExecutionProvider"])
+        x = np.random.default_rng(7).uniform(-1, 1, shape).astype(np.float32)
+        self.binding = self.sess.io_binding()
+        self.binding.bind_cpu_input(self.sess.get_inputs()[0].name, x)
+        for o in self.sess.get_outputs():
+            self.binding.bind_output(o.name, "cpu")
+        self.samples = []
+
+    def run(self, k, keep=True):
+        ms = []
+        run, binding, clock = self.sess.run_with_iobinding, self.binding, time.perf_counter_ns
+        for _ in range(k):
+            t0 = clock()
+            run(binding)
+            ms.append((clock() - t0) / 1e6)
+        if keep:
+            self.samples += ms
+        return ms
+
+
+def bench(model_key, threads, backends, rounds, block_seconds):
+    path, shape = MODELS[model_key]
+    engines = [Native(path, shape, b, threads) for b in backends]
+    reference = ORT(path, shape, threads)
+    everyone = engines + [reference]
+    blocks = {}
+    for e in everyone:
+        warm = e.run(5, keep=False)
+        blocks[e.name] = max(1, min(2000, int(block_seconds * 1000 / max(statistics.median(warm), 1e-3))))
+    for _ in range(rounds):
+        for e in engines:
+            e.run(blocks[e.name])
+            reference.run(blocks[reference.name])
+    ort_ms = statistics.median(reference.samples)
+    rows = []
+    for e in engines:
+        native_ms = statistics.median(e.samples)
+        rows.append({
+            "model": model_key, "precision": "fp32", "threads": threads, "backend": e.name,
+            "native_ms": round(native_ms, 4), "ort_ms": round(ort_ms, 4), "ratio": round(native_ms / ort_ms, 3),
+            "native_samples": len(e.samples), "ort_samples": len(reference.samples),
+            "dense_gflop": round(e.gflop, 4), "gflops": round(e.gflop / (native_ms / 1000), 1) if native_ms > 0 else None,
+        })
+        e.close()
+    return rows
+
+
+def machine():
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "loadavg": os.getloadavg(), "onnxruntime": ort.__version__,
+            "python": platform.python_version(), "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def markdown(rows, info, command):
+    lines = [
+        "# Benchmarks",
+        "",
+        "## Native runtime vs ONNX Runtime (fp32, batch 1)",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {info['cpu']}, {info['cores']} cores, load average {', '.join(f'{v:.2f}' for v in info['loadavg'])} at the start; "
+        f"ONNX Runtime {info['onnxruntime']}; {info['date']}.",
+        "",
+        "Method: for each model and thread count every engine is loaded at once (one `kenning-bench serve` process per",
+        "native backend, one ONNX Runtime session in the Python driver with `intra_op_num_threads` = threads and",
+        "`inter_op_num_threads` = 1, input and output bound with IOBinding). 5 warm-up inferences each are dropped, then",
+        "the engines take turns in rounds, each running a block of about the same wall time, every inference timed on its",
+        "own; the table shows medians. `ratio` = native / ORT (below 1: native is faster). GFLOP/s counts the",
+        "Conv/Gemm/MatMul multiply-adds (×2) of the model over the native median; single-core AVX2 FMA peak is about",
+        "100 GFLOP/s on this CPU. Models with random weights come from `scripts/make-test-models.py` (ResNet-50 and",
+        "SqueezeNet from the `onnx` package's test data, MobileNetV2 from `scripts/make-mobilenetv2.py`); the digits CNN",
+        "is `models/digits-cnn.onnx`. The machine is shared, so treat differences under ~10% as noise.",
+        "",
+        "| model | precision | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['precision']} | {r['threads']} | {r['backend']} | {r['native_ms']:.3f} | {r['ort_ms']:.3f} | "
+                     f"{r['ratio']:.2f} | {r['dense_gflop']:.3f} | {r['gflops'] if r['gflops'] is not None else ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--backends", default=",".join(BACKENDS))
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--block-seconds", type=float, default=0.3)
+    p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "native-vs-ort.json"))
+    p.add_argument("--markdown", default="")
+    p.add_argument("--command", default="scripts/bench-native-vs-ort")
+    a = p.parse_args()
+    info = machine()
+    rows = []
+    for m in a.models.split(","):
+        for t in [int(v) for v in a.threads.split(",")]:
+            for r in bench(m, t, a.backends.split(","), a.rounds, a.block_seconds):
+                rows.append(r)
+                print(f"{r['model']:12} fp32 {r['threads']}t {r['backend']:10} native {r['native_ms']:9.3f} ms  "
+                      f"ort {r['ort_ms']:9.3f} ms  ratio {r['ratio']:6.2f}  {r['gflops']} GFLOP/s", flush=True)
+    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    with open(a.json, "w") as f:
+        json.dump(rows, f, indent=1)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(markdown(rows, info, a.command))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
