@@ -46,6 +46,8 @@ public final class NativeSession: InferenceSession {
     private let inputSlots: [Int]
     private let outputSlots: [Int]
     private let factory: (any OperatorFactory)?
+    /// Graph outputs left channels-last by the plan (converted to NCHW before they are returned).
+    private let outputChannelsLast: [Bool]
     public let threads: Int
     public let backend: NativeBackend
     /// Per-step wall time in nanoseconds, summed over runs (only when profiling).
@@ -90,21 +92,44 @@ public final class NativeSession: InferenceSession {
         }
         for (name, t) in model.graph.initializers { initial[slot(name)] = t }
         let inputSlots = model.graph.runtimeInputs.map { slot($0.name) }
-        var steps: [Step] = []
+        var nodes: [Node] = []
         for node in try model.graph.topologicallySorted() {
             if node.opType == "Constant" {
                 initial[slot(node.outputs[0])] = try NativeSession.constantValue(node)
-                continue
+            } else {
+                nodes.append(node)
             }
-            let constants = node.inputs.map { $0.isEmpty ? nil : slotOf[$0].flatMap { initial[$0] } }
+        }
+        func constants(_ node: Node) -> [Tensor?] { node.inputs.map { $0.isEmpty ? nil : slotOf[$0].flatMap { initial[$0] } } }
+        let layout: LayoutPlan? = factory?.prefersChannelsLast == true
+            ? LayoutPlan(model: model, nodes: nodes, constants: constants, backendConv: { NativeSession.isBackendConv($0, constants($0)) })
+            : nil
+        var steps: [Step] = []
+        for (index, node) in nodes.enumerated() {
             do {
                 var kernel: Kernel? = nil
                 var provider = "reference"
-                if let factory, let planned = try NativeSession.planned(node, constants: constants, factory: factory) {
+                let inCL = layout.map { node.inputs.first.map($0.channelsLast.contains) ?? false } ?? false
+                let outCL = layout.map { node.outputs.first.map($0.channelsLast.contains) ?? false } ?? false
+                if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
+                                                                         inputChannelsLast: inCL, outputChannelsLast: outCL) {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"))] }
                     provider = backend.rawValue
+                } else if let layout, layout.channelsLastKernel.contains(index) {
+                    kernel = try NativeSession.channelsLastKernel(for: node, constants: constants(node), threads: self.threads)
+                    provider = "reference-nhwc"
                 }
-                let k = try kernel ?? NativeSession.kernel(for: node, opset: opset, threads: self.threads)
+                var k = try kernel ?? NativeSession.kernel(for: node, opset: opset, threads: self.threads)
+                if let conversions = layout?.conversions[index], !conversions.isEmpty {
+                    let base = k, threads = self.threads
+                    k = { a in
+                        var a = a
+                        for (i, c) in conversions {
+                            if let t = a[i] { a[i] = c == .toNCHW ? ChannelsLast.toNCHW(t, threads: threads) : ChannelsLast.toNHWC(t, threads: threads) }
+                        }
+                        return try base(a)
+                    }
+                }
                 steps.append(Step(node: node, kernel: k, inputs: node.inputs.map { $0.isEmpty ? nil : slot($0) },
                                   outputs: node.outputs.map { $0.isEmpty ? nil : slot($0) }, provider: provider))
             } catch let e as KernelError {
@@ -115,6 +140,7 @@ public final class NativeSession: InferenceSession {
                 throw .badInput("cannot plan \(node.label): \(error)")
             }
         }
+        self.outputChannelsLast = model.graph.outputs.map { layout?.channelsLast.contains($0.name) ?? false }
         let outputSlots = model.graph.outputs.map { slot($0.name) }
         // Free each intermediate value after its last reader.
         var lastUse: [Int: Int] = [:]
@@ -163,9 +189,10 @@ public final class NativeSession: InferenceSession {
             for s in step.release { values[s] = nil }
         }
         if profiling { profiledRuns += 1 }
-        return try outputSlots.map { (s: Int) throws(KenningError) -> Tensor in
+        let threads = self.threads
+        return try zip(outputSlots, outputChannelsLast).map { (s: Int, channelsLast: Bool) throws(KenningError) -> Tensor in
             guard let t = values[s] else { throw .failure("the model did not produce all of its outputs") }
-            return t
+            return channelsLast ? ChannelsLast.toNCHW(t, threads: threads) : t
         }
     }
 
@@ -195,14 +222,23 @@ public final class NativeSession: InferenceSession {
     }
 
     /// A backend operator for a heavy node with constant weights, or nil to use the reference kernel.
-    static func planned(_ node: Node, constants: [Tensor?], factory: any OperatorFactory) throws -> (any PlannedOperator)? {
+    /// True for a convolution whose weights (and bias) are constants, which a backend can prepack.
+    static func isBackendConv(_ node: Node, _ constants: [Tensor?]) -> Bool {
+        let op = NativeOps.key(node)
+        guard op == "Conv" || op == "com.microsoft.FusedConv", constants.count > 1, let w = constants[1], w.shape.count == 4 else { return false }
+        return node.inputs.count < 3 || node.inputs[2].isEmpty || constants[2] != nil
+    }
+
+    static func planned(_ node: Node, constants: [Tensor?], factory: any OperatorFactory, inputChannelsLast: Bool = false,
+                        outputChannelsLast: Bool = false) throws -> (any PlannedOperator)? {
         let op = NativeOps.key(node)
         func constant(_ i: Int) -> Tensor? { i < constants.count ? constants[i] : nil }
         switch op {
         case "Conv", "com.microsoft.FusedConv":
-            guard let w = constant(1), node.inputs.count < 3 || node.inputs[2].isEmpty || constant(2) != nil else { return nil }
+            guard isBackendConv(node, constants), let w = constant(1) else { return nil }
             let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
-            return try factory.conv(try ConvSpec(node: node, weights: w, bias: constant(2), activation: act))
+            return try factory.conv(try ConvSpec(node: node, weights: w, bias: constant(2), activation: act),
+                                    inputChannelsLast: inputChannelsLast, outputChannelsLast: outputChannelsLast)
         case "Gemm", "com.microsoft.FusedGemm":
             guard let b = constant(1), node.inputs.count < 3 || node.inputs[2].isEmpty || constant(2) != nil else { return nil }
             let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))

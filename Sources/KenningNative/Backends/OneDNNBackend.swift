@@ -35,7 +35,11 @@ final class OneDNNFactory: OperatorFactory {
 
     func prepareRun() { omp_set_num_threads(Int32(threads)) }
 
-    func conv(_ spec: ConvSpec) throws -> (any PlannedOperator)? { OneDNNConv(spec, self) }
+    var prefersChannelsLast: Bool { true }
+
+    func conv(_ spec: ConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool) throws -> (any PlannedOperator)? {
+        OneDNNConv(spec, self, inputChannelsLast: inputChannelsLast, outputChannelsLast: outputChannelsLast)
+    }
 
     func dense(_ spec: DenseSpec) throws -> (any PlannedOperator)? { OneDNNDense(spec, self) }
 
@@ -131,11 +135,14 @@ final class OneDNNConvPlan {
 final class OneDNNConv: PlannedOperator {
     let spec: ConvSpec
     unowned let ctx: OneDNNFactory
+    let inputChannelsLast: Bool, outputChannelsLast: Bool
     var plans: [[Int]: OneDNNConvPlan] = [:]
 
-    init(_ spec: ConvSpec, _ ctx: OneDNNFactory) {
+    init(_ spec: ConvSpec, _ ctx: OneDNNFactory, inputChannelsLast: Bool, outputChannelsLast: Bool) {
         self.spec = spec
         self.ctx = ctx
+        self.inputChannelsLast = inputChannelsLast
+        self.outputChannelsLast = outputChannelsLast
     }
 
     func plan(_ shape: [Int]) throws -> (OneDNNConvPlan, ConvGeometry) {
@@ -146,11 +153,12 @@ final class OneDNNConv: PlannedOperator {
         let grouped = spec.group > 1
         let wDims = grouped ? [spec.group, spec.outChannels / spec.group, spec.inChannelsPerGroup, spec.kernelH, spec.kernelW]
             : [spec.outChannels, spec.inChannelsPerGroup, spec.kernelH, spec.kernelW]
-        var userSrcMD = try ctx.desc([g.n, g.c, g.h, g.w], dnnl_nchw, label)
-        var userDstMD = try ctx.desc(g.outputShape, dnnl_nchw, label)
+        var userSrcMD = try ctx.desc([g.n, g.c, g.h, g.w], inputChannelsLast ? dnnl_nhwc : dnnl_nchw, label)
+        var userDstMD = try ctx.desc(g.outputShape, outputChannelsLast ? dnnl_nhwc : dnnl_nchw, label)
         var userWMD = try ctx.desc(wDims, grouped ? dnnl_goihw : dnnl_oihw, label)
-        var anySrc = try ctx.desc([g.n, g.c, g.h, g.w], dnnl_format_tag_any, label)
-        var anyDst = try ctx.desc(g.outputShape, dnnl_format_tag_any, label)
+        // Activations channels-last (what the JIT convolutions use natively), weights in the primitive's own layout.
+        var anySrc = try ctx.desc([g.n, g.c, g.h, g.w], dnnl_nhwc, label)
+        var anyDst = try ctx.desc(g.outputShape, dnnl_nhwc, label)
         var anyW = try ctx.desc(wDims, dnnl_format_tag_any, label)
         var biasMD = try ctx.desc([spec.outChannels], dnnl_x, label)
         var cd = dnnl_convolution_desc_t()

@@ -13,8 +13,11 @@ final class OpenBLASFactory: OperatorFactory {
 
     func prepareRun() { openblas_set_num_threads(Int32(threads)) }
 
-    func conv(_ spec: ConvSpec) throws -> (any PlannedOperator)? {
-        spec.isDepthwise ? nil : OpenBLASConv(spec, threads: threads)
+    var prefersChannelsLast: Bool { false }
+
+    func conv(_ spec: ConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool) throws -> (any PlannedOperator)? {
+        precondition(!inputChannelsLast && !outputChannelsLast, "OpenBLAS convolutions are planned NCHW only")
+        return spec.isDepthwise ? nil : OpenBLASConv(spec, threads: threads)
     }
 
     func dense(_ spec: DenseSpec) throws -> (any PlannedOperator)? { OpenBLASDense(spec, threads: threads) }

@@ -15,7 +15,7 @@ enum XNNPACKLibrary {
 }
 
 /// XNNPACK operators (NHWC): convolutions (grouped and depthwise included) and fully connected layers.
-/// Tensors are NCHW between operators, so each convolution transposes its input and output.
+/// Activations stay channels-last between operators; the session converts only where an NCHW-only kernel reads them.
 final class XNNPACKFactory: OperatorFactory {
     let pool: pthreadpool_t?
     let threads: Int
@@ -31,7 +31,11 @@ final class XNNPACKFactory: OperatorFactory {
 
     func prepareRun() {}
 
-    func conv(_ spec: ConvSpec) throws -> (any PlannedOperator)? { XNNPACKConv(spec, self) }
+    var prefersChannelsLast: Bool { true }
+
+    func conv(_ spec: ConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool) throws -> (any PlannedOperator)? {
+        XNNPACKConv(spec, self, inputChannelsLast: inputChannelsLast, outputChannelsLast: outputChannelsLast)
+    }
 
     func dense(_ spec: DenseSpec) throws -> (any PlannedOperator)? { try XNNPACKDense(spec, self) }
 
@@ -62,11 +66,14 @@ final class XNNPACKConv: PlannedOperator {
     /// Weights as [group][out per group][kh][kw][in per group].
     let packed: [Float]
     let post: Activation
+    let inputChannelsLast: Bool, outputChannelsLast: Bool
     var plans: [[Int]: Plan] = [:]
 
-    init(_ spec: ConvSpec, _ ctx: XNNPACKFactory) {
+    init(_ spec: ConvSpec, _ ctx: XNNPACKFactory, inputChannelsLast: Bool, outputChannelsLast: Bool) {
         self.spec = spec
         self.ctx = ctx
+        self.inputChannelsLast = inputChannelsLast
+        self.outputChannelsLast = outputChannelsLast
         let (m, cg, kh, kw) = (spec.outChannels, spec.inChannelsPerGroup, spec.kernelH, spec.kernelW)
         var p = [Float](repeating: 0, count: spec.weights.count)
         for o in 0..<m { for c in 0..<cg { for y in 0..<kh { for x in 0..<kw {
@@ -103,10 +110,20 @@ final class XNNPACKConv: PlannedOperator {
     func run(_ x: Tensor) throws -> Tensor {
         let (plan, g) = try plan(x.shape)
         let xs = x.floats
-        xs.withUnsafeBufferPointer { nchwToNHWC($0.baseAddress!, plan.input.pointer, n: g.n, c: g.c, hw: g.h * g.w, threads: ctx.threads) }
+        xs.withUnsafeBufferPointer { xb in
+            if inputChannelsLast {
+                plan.input.pointer.update(from: xb.baseAddress!, count: xs.count)
+            } else {
+                nchwToNHWC(xb.baseAddress!, plan.input.pointer, n: g.n, c: g.c, hw: g.h * g.w, threads: ctx.threads)
+            }
+        }
         try xnnCheck(xnn_run_operator(plan.op, ctx.pool), "xnn_run_operator", spec.label)
         let out = makeFloats(g.outputShape.reduce(1, *)) { o in
-            nhwcToNCHW(plan.output.pointer, o, n: g.n, c: g.m, hw: g.oh * g.ow, threads: ctx.threads)
+            if outputChannelsLast {
+                o.update(from: plan.output.pointer, count: g.outputShape.reduce(1, *))
+            } else {
+                nhwcToNCHW(plan.output.pointer, o, n: g.n, c: g.m, hw: g.oh * g.ow, threads: ctx.threads)
+            }
             if post != .none { for i in 0..<g.outputShape.reduce(1, *) { o[i] = post.apply(o[i]) } }
         }
         return Tensor(shape: g.outputShape, floats: out)
@@ -152,28 +169,3 @@ final class XNNPACKDense: PlannedOperator {
     }
 }
 
-/// NCHW → NHWC, in blocks of channels so reads and writes both stay in cache.
-func nchwToNHWC(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, n: Int, c: Int, hw: Int, threads: Int) {
-    let block = 32
-    let tiles = (hw + block - 1) / block
-    parallelFor(n * tiles, threads: n * c * hw >= 65536 ? threads : 1) { range in
-        for job in range {
-            let img = job / tiles, p0 = (job % tiles) * block, p1 = min(p0 + block, hw)
-            let s = src + img * c * hw, d = dst + img * c * hw
-            for ch in 0..<c { for p in p0..<p1 { d[p * c + ch] = s[ch * hw + p] } }
-        }
-    }
-}
-
-/// NHWC → NCHW.
-func nhwcToNCHW(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, n: Int, c: Int, hw: Int, threads: Int) {
-    let block = 32
-    let tiles = (hw + block - 1) / block
-    parallelFor(n * tiles, threads: n * c * hw >= 65536 ? threads : 1) { range in
-        for job in range {
-            let img = job / tiles, p0 = (job % tiles) * block, p1 = min(p0 + block, hw)
-            let s = src + img * c * hw, d = dst + img * c * hw
-            for p in p0..<p1 { for ch in 0..<c { d[ch * hw + p] = s[p * c + ch] } }
-        }
-    }
-}
