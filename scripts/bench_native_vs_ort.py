@@ -8,7 +8,8 @@ For every model and thread count, one kenning-bench server per native backend an
 session (intra_op_num_threads = threads, inter_op_num_threads = 1, sequential execution, input and
 output pre-bound with IOBinding so the loop runs no Python conversion) are loaded together. After a
 warm-up (5 inferences each, excluded), the engines take turns in ROUNDS rounds: each engine runs a block
-of inferences (about BLOCK_SECONDS long) and reports every inference's time; ONNX Runtime is timed with
+of inferences (about BLOCK_SECONDS long, after an untimed 50 ms pause so the previous engine's worker
+threads have stopped spinning) and reports every inference's time; ONNX Runtime is timed with
 perf_counter_ns around each run_with_iobinding call, inside one Python process. Reported numbers are the
 medians of all samples. ratio = native_ms / ort_ms (below 1: native is faster).
 """
@@ -34,6 +35,7 @@ MODELS = {
     "digits-cnn": ("models/digits-cnn.onnx", [1, 1, 8, 8]),
 }
 BACKENDS = ["reference", "openblas", "onednn", "xnnpack"]
+PAUSE = 0.05
 
 
 class Native:
@@ -95,11 +97,16 @@ def bench(model_key, threads, backends, rounds, block_seconds):
     everyone = engines + [reference]
     blocks = {}
     for e in everyone:
+        time.sleep(PAUSE)
         warm = e.run(5, keep=False)
         blocks[e.name] = max(1, min(2000, int(block_seconds * 1000 / max(statistics.median(warm), 1e-3))))
     for _ in range(rounds):
         for e in engines:
+            # A short untimed pause before each block lets the other engine's worker threads (OpenMP, ORT's pool,
+            # pthreadpool) finish spin-waiting and sleep, so no engine runs against another's spinning threads.
+            time.sleep(PAUSE)
             e.run(blocks[e.name])
+            time.sleep(PAUSE)
             reference.run(blocks[reference.name])
     ort_ms = statistics.median(reference.samples)
     rows = []
