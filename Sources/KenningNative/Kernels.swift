@@ -93,7 +93,8 @@ func spatialOutput(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin
 enum Kernels {
     // MARK: Convolution
 
-    static func conv(x: Tensor, w: Tensor, b: Tensor?, node: Node, activation: Activation, threads: Int) throws -> Tensor {
+    /// `activation(conv(x, w) + b + z)`; `z` (ONNX Runtime FusedConv's residual input) has the output's shape.
+    static func conv(x: Tensor, w: Tensor, b: Tensor?, z: Tensor? = nil, node: Node, activation: Activation, threads: Int) throws -> Tensor {
         guard x.shape.count == 4, w.shape.count == 4 else {
             throw KernelError(reason: "only 2-D convolution (4-D input and weight) is supported, got input \(x.shape) and weight \(w.shape)")
         }
@@ -113,6 +114,8 @@ enum Kernels {
         guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(kh)x\(kw))") }
         if let b, b.count != m { throw KernelError(reason: "bias has \(b.count) values, expected \(m)") }
         let xs = x.floats, ws = w.floats, bs = b?.floats
+        let zs = z?.floats ?? []
+        if let z, z.shape != [n, m, oh, ow] { throw KernelError(reason: "residual input has shape \(z.shape), expected \([n, m, oh, ow])") }
         let mPerGroup = m / group
         var out = [Float](repeating: 0, count: n * m * oh * ow)
         let (sh, sw, dh, dw, pt, pl) = (strides[0], strides[1], dil[0], dil[1], hy.begin, wx.begin)
@@ -146,6 +149,10 @@ enum Kernels {
                                         }
                                     }
                                 }
+                            }
+                            if !zs.isEmpty {
+                                let base = (img * m + oc) * oh * ow
+                                for i in 0..<(oh * ow) { dst[i] += zs[base + i] }
                             }
                             if activation != .none {
                                 for i in 0..<(oh * ow) { dst[i] = activation.apply(dst[i]) }

@@ -41,9 +41,14 @@ struct LayoutPlan {
                 }
             }
             if backendConv(node) {
+                let residual = node.inputs.count > 3 && !node.inputs[3].isEmpty
                 if is4D(out), !neutral(out) {
                     cl.insert(out)
-                    producerIsConv[out] = index
+                    if !residual { producerIsConv[out] = index }
+                    // The residual is added in the output's layout.
+                    if residual { convertAll([(3, node.inputs[3])], to: .toNHWC) }
+                } else if residual {
+                    convertAll([(3, node.inputs[3])], to: .toNCHW)
                 }
                 continue
             }

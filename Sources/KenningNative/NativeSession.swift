@@ -73,6 +73,7 @@ public final class NativeSession: InferenceSession {
         _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
         if backend != .reference {
             _ = GraphPasses.foldBatchNorm(&model)
+            NativeSession.fuseResiduals(&model)
             _ = GraphPasses.fuseActivations(&model)
             _ = GraphPasses.removeDeadNodes(&model)
         }
@@ -113,7 +114,7 @@ public final class NativeSession: InferenceSession {
                 let outCL = layout.map { node.outputs.first.map($0.channelsLast.contains) ?? false } ?? false
                 if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
                                                                          inputChannelsLast: inCL, outputChannelsLast: outCL) {
-                    kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"))] }
+                    kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
                     provider = backend.rawValue
                 } else if let layout, layout.channelsLastKernel.contains(index) {
                     kernel = try NativeSession.channelsLastKernel(for: node, constants: constants(node), threads: self.threads)
@@ -222,6 +223,55 @@ public final class NativeSession: InferenceSession {
     }
 
     /// A backend operator for a heavy node with constant weights, or nil to use the reference kernel.
+    /// Folds `Add`/`Sum(conv(x), r)` (and a following Relu) into the convolution as ONNX Runtime's FusedConv with
+    /// residual input Z, so backends add the residual (oneDNN: a sum post-op) before the activation.
+    static func fuseResiduals(_ model: inout Model) {
+        var inputShapes: [String: [Int]] = [:]
+        for input in model.graph.runtimeInputs { inputShapes[input.name] = (input.shape ?? []).map { $0.value ?? 1 } }
+        guard let shapes = try? ShapeInference.infer(model, inputShapes: inputShapes, evaluate: NativeSession.evaluate) else { return }
+        var g = model.graph
+        let uses = g.useCounts()
+        let outputs = Set(g.outputs.map(\.name))
+        var producer: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() { for o in n.outputs { producer[o] = i } }
+        var consumers: [String: [Int]] = [:]
+        for (i, n) in g.nodes.enumerated() { for v in n.presentInputs { consumers[v, default: []].append(i) } }
+        var remove = Set<Int>()
+        var fused = false
+        for (ai, add) in g.nodes.enumerated() where ["Add", "Sum"].contains(add.opType) && add.domain.isEmpty && add.presentInputs.count == 2 {
+            guard let out = add.outputs.first, let shape = shapes[out], shape.count == 4 else { continue }
+            for (k, v) in add.inputs.enumerated() {
+                let other = add.inputs[1 - k]
+                guard let ci = producer[v], !remove.contains(ci), shapes[other] == shape, shapes[v] == shape,
+                      uses[v] == 1, !outputs.contains(v), g.initializers[other] == nil else { continue }
+                var conv = g.nodes[ci]
+                guard conv.opType == "Conv" && conv.domain.isEmpty || conv.opType == "FusedConv" && conv.domain == "com.microsoft" && conv.string("activation") == nil,
+                      conv.inputs.count <= 3, g.initializers[conv.inputs.count > 1 ? conv.inputs[1] : ""] != nil else { continue }
+                // The residual must be computed before the convolution runs: it may not depend on the conv's output.
+                if let oi = producer[other], oi > ci { continue }
+                while conv.inputs.count < 3 { conv.inputs.append("") }
+                conv.inputs.append(other)
+                conv.opType = "FusedConv"
+                conv.domain = "com.microsoft"
+                var result = out
+                if let readers = consumers[out], readers.count == 1, !outputs.contains(out), g.nodes[readers[0]].opType == "Relu" {
+                    conv.attributes.append(("activation", .string("Relu")))
+                    remove.insert(readers[0])
+                    result = g.nodes[readers[0]].outputs[0]
+                }
+                conv.outputs = [result]
+                g.nodes[ci] = conv
+                remove.insert(ai)
+                fused = true
+                break
+            }
+        }
+        guard fused else { return }
+        g.nodes = g.nodes.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
+        model.graph = g
+        if !model.opsets.contains(where: { $0.domain == "com.microsoft" }) { model.opsets.append(OperatorSet(domain: "com.microsoft", version: 1)) }
+    }
+
     /// True for a convolution whose weights (and bias) are constants, which a backend can prepack.
     static func isBackendConv(_ node: Node, _ constants: [Tensor?]) -> Bool {
         let op = NativeOps.key(node)
@@ -276,7 +326,7 @@ public final class NativeSession: InferenceSession {
         case "Conv", "com.microsoft.FusedConv":
             let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
             return { a in [try Kernels.conv(x: try required(a, 0, "X"), w: try required(a, 1, "W"), b: a.count > 2 ? a[2] : nil,
-                                            node: node, activation: act, threads: threads)] }
+                                            z: a.count > 3 ? a[3] : nil, node: node, activation: act, threads: threads)] }
         case "Gemm", "com.microsoft.FusedGemm":
             let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
             return { a in [try Kernels.gemm(a: try required(a, 0, "A"), b: try required(a, 1, "B"), c: a.count > 2 ? a[2] : nil,

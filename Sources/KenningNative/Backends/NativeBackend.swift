@@ -28,6 +28,8 @@ struct ConvSpec {
     let outChannels: Int, inChannelsPerGroup: Int, kernelH: Int, kernelW: Int, group: Int
     let strides: [Int], dilations: [Int], pads: [Int], autoPad: String
     let activation: Activation
+    /// The node has a residual input Z (ONNX Runtime FusedConv), added before the activation.
+    let hasResidual: Bool
 
     var isDepthwise: Bool { group > 1 && inChannelsPerGroup == 1 && outChannels == group }
 
@@ -43,6 +45,7 @@ struct ConvSpec {
         pads = node.ints("pads") ?? [0, 0, 0, 0]
         autoPad = node.string("auto_pad") ?? "NOTSET"
         self.activation = activation
+        hasResidual = node.inputs.count > 3 && !node.inputs[3].isEmpty
         guard group > 0, outChannels % group == 0, strides.count == 2, dilations.count == 2, pads.count == 4 else {
             throw KernelError(reason: "unsupported convolution attributes (group \(group), strides \(strides), dilations \(dilations), pads \(pads))")
         }
@@ -128,7 +131,8 @@ func transpose2D(_ v: [Float], rows: Int, cols: Int) -> [Float] {
 
 /// A heavy operator prepared by a backend: weights packed once, primitives cached per input shape.
 protocol PlannedOperator: AnyObject {
-    func run(_ x: Tensor) throws -> Tensor
+    /// `residual` (convolutions only) is added before the activation; it has the output's shape and layout.
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor
 }
 
 /// A backend's factory for planned operators; nil means "not this form, use the reference kernel".
@@ -153,9 +157,12 @@ func makeFloats(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> Vo
 }
 
 /// Adds per-channel bias and applies the activation in place over `planes` planes of `size` values (NCHW).
-func biasActivation(_ p: UnsafeMutablePointer<Float>, bias: [Float]?, activation: Activation, batch: Int, channels: Int, size: Int,
-                    threads: Int)
+func biasActivation(_ p: UnsafeMutablePointer<Float>, bias: [Float]?, residual: [Float]? = nil, activation: Activation, batch: Int,
+                    channels: Int, size: Int, threads: Int)
 {
+    if let residual {
+        residual.withUnsafeBufferPointer { r in for i in 0..<(batch * channels * size) { p[i] += r[i] } }
+    }
     if bias == nil && activation == .none { return }
     let zero = [Float](repeating: 0, count: channels)
     let b = bias ?? zero

@@ -85,10 +85,12 @@ final class OneDNNFactory: OperatorFactory {
     }
 
     /// Post-op attribute for a fused activation (nil when there is none).
-    func attributes(_ act: Activation, _ label: String) throws(KenningError) -> dnnl_primitive_attr_t? {
+    func attributes(_ act: Activation, sum: Bool = false, _ label: String) throws(KenningError) -> dnnl_primitive_attr_t? {
         let (alg, alpha, beta): (dnnl_alg_kind_t, Float, Float)
         switch act {
-        case .none: return nil
+        case .none:
+            guard sum else { return nil }
+            (alg, alpha, beta) = (dnnl_eltwise_linear, 1, 0)
         case .relu: (alg, alpha, beta) = (dnnl_eltwise_relu, 0, 0)
         case let .leakyRelu(a): (alg, alpha, beta) = (dnnl_eltwise_relu, a, 0)
         case let .clip(lo, hi):
@@ -101,7 +103,8 @@ final class OneDNNFactory: OperatorFactory {
         var po: dnnl_post_ops_t?
         try dnnlCheck(dnnl_post_ops_create(&po), "dnnl_post_ops_create", label)
         defer { dnnl_post_ops_destroy(po) }
-        try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "dnnl_post_ops_append_eltwise", label)
+        if sum { try dnnlCheck(dnnl_post_ops_append_sum(po, 1), "dnnl_post_ops_append_sum", label) }
+        if act != .none { try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "dnnl_post_ops_append_eltwise", label) }
         try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "dnnl_primitive_attr_set_post_ops", label)
         return attr
     }
@@ -123,6 +126,8 @@ final class OneDNNConvPlan {
     var conv: dnnl_primitive_t?
     var srcReorder: dnnl_primitive_t?
     var dstReorder: dnnl_primitive_t?
+    /// Brings the residual (given in the caller's layout) into the primitive's destination before a sum post-op.
+    var residualReorder: dnnl_primitive_t?
     var userSrc: dnnl_memory_t?, userDst: dnnl_memory_t?
     var convSrc: dnnl_memory_t?, convDst: dnnl_memory_t?, weights: dnnl_memory_t?, bias: dnnl_memory_t?
 
@@ -169,7 +174,7 @@ final class OneDNNConv: PlannedOperator {
             dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &anySrc, &anyW,
                                                        hasBias ? bp : nil, &anyDst, strides, dil, padL, padR)
         }, "dnnl_dilated_convolution_forward_desc_init", label)
-        let attr = try ctx.attributes(spec.activation, label)
+        let attr = try ctx.attributes(spec.activation, sum: spec.hasResidual, label)
         defer { if let attr { dnnl_primitive_attr_destroy(attr) } }
         var pdOut: dnnl_primitive_desc_t?
         try dnnlCheck(dnnl_primitive_desc_create(&pdOut, &cd, attr, ctx.engine, nil), "dnnl_primitive_desc_create", label)
@@ -219,6 +224,11 @@ final class OneDNNConv: PlannedOperator {
             let r = try ctx.reorder(from: dstMD, to: &userDstMD, label)
             plan.objects.append(r)
             plan.dstReorder = r
+            if spec.hasResidual {
+                let back = try ctx.reorder(from: &userDstMD, to: dstMD, label)
+                plan.objects.append(back)
+                plan.residualReorder = back
+            }
         } else {
             plan.convDst = userDst
         }
@@ -226,16 +236,24 @@ final class OneDNNConv: PlannedOperator {
         return (plan, g)
     }
 
-    func run(_ x: Tensor) throws -> Tensor {
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (plan, g) = try plan(x.shape)
         let label = spec.label
         let xs = x.floats
-        let out = try makeFloats(g.outputShape.reduce(1, *)) { (o: UnsafeMutablePointer<Float>) throws in
+        let count = g.outputShape.reduce(1, *)
+        guard spec.hasResidual == (residual != nil), residual.map({ $0.shape == g.outputShape }) ?? true else {
+            throw KernelError(reason: "residual input \(residual?.shape ?? []) does not match the output \(g.outputShape)")
+        }
+        let zs = residual?.floats
+        let out = try makeFloats(count) { (o: UnsafeMutablePointer<Float>) throws in
+            // The sum post-op accumulates into the destination: it starts as the residual.
+            if let zs { zs.withUnsafeBufferPointer { o.update(from: $0.baseAddress!, count: count) } }
             try xs.withUnsafeBufferPointer { xp in
                 try dnnlCheck(dnnl_memory_set_data_handle(plan.userSrc, UnsafeMutableRawPointer(mutating: xp.baseAddress)),
                               "dnnl_memory_set_data_handle", label)
                 try dnnlCheck(dnnl_memory_set_data_handle(plan.userDst, o), "dnnl_memory_set_data_handle", label)
                 if let r = plan.srcReorder { try ctx.execute(r, [(DNNL_ARG_FROM, plan.userSrc!), (DNNL_ARG_TO, plan.convSrc!)], label) }
+                if let r = plan.residualReorder { try ctx.execute(r, [(DNNL_ARG_FROM, plan.userDst!), (DNNL_ARG_TO, plan.convDst!)], label) }
                 var args: [(Int32, dnnl_memory_t)] = [(DNNL_ARG_SRC, plan.convSrc!), (DNNL_ARG_WEIGHTS, plan.weights!), (DNNL_ARG_DST, plan.convDst!)]
                 if let b = plan.bias { args.append((DNNL_ARG_BIAS, b)) }
                 try ctx.execute(plan.conv!, args, label)
@@ -317,7 +335,7 @@ final class OneDNNDense: PlannedOperator {
         return plan
     }
 
-    func run(_ x: Tensor) throws -> Tensor {
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (rows, shape) = try spec.rows(x.shape)
         let plan = try plan(rows)
         let label = spec.label

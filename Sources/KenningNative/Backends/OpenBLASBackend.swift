@@ -55,8 +55,10 @@ final class OpenBLASConv: PlannedOperator {
         weights = FloatBuffer(spec.weights)
     }
 
-    func run(_ x: Tensor) throws -> Tensor {
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let g = try spec.geometry(x.shape)
+        if let residual, residual.shape != g.outputShape { throw KernelError(reason: "residual shape \(residual.shape) is not \(g.outputShape)") }
+        let zs = residual?.floats
         let groups = spec.group, cg = spec.inChannelsPerGroup, mg = spec.outChannels / groups
         let (kh, kw) = (spec.kernelH, spec.kernelW)
         let kdim = cg * kh * kw, spatial = g.oh * g.ow
@@ -85,7 +87,7 @@ final class OpenBLASConv: PlannedOperator {
                     }
                 }
             }
-            biasActivation(o, bias: spec.bias, activation: spec.activation, batch: g.n, channels: g.m, size: spatial, threads: threads)
+            biasActivation(o, bias: spec.bias, residual: zs, activation: spec.activation, batch: g.n, channels: g.m, size: spatial, threads: threads)
         }
         return Tensor(shape: g.outputShape, floats: out)
     }
@@ -137,7 +139,7 @@ final class OpenBLASDense: PlannedOperator {
         weights = FloatBuffer(spec.weights)
     }
 
-    func run(_ x: Tensor) throws -> Tensor {
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (rows, shape) = try spec.rows(x.shape)
         let (k, n) = (spec.inFeatures, spec.outFeatures)
         let xs = x.floats

@@ -86,7 +86,7 @@ final class XNNPACKConv: PlannedOperator {
     func plan(_ shape: [Int]) throws -> (Plan, ConvGeometry) {
         let g = try spec.geometry(shape)
         if let p = plans[shape] { return (p, g) }
-        let (lo, hi, _) = XNNPACKFactory.clamp(spec.activation)
+        let (lo, hi, _) = spec.hasResidual ? (-Float.infinity, Float.infinity, Activation.none) : XNNPACKFactory.clamp(spec.activation)
         var op: xnn_operator_t?
         let mg = spec.outChannels / spec.group
         let status = packed.withUnsafeBufferPointer { w in
@@ -107,8 +107,9 @@ final class XNNPACKConv: PlannedOperator {
         return (plan, g)
     }
 
-    func run(_ x: Tensor) throws -> Tensor {
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (plan, g) = try plan(x.shape)
+        if let residual, residual.shape != g.outputShape { throw KernelError(reason: "residual shape \(residual.shape) is not \(g.outputShape)") }
         let xs = x.floats
         xs.withUnsafeBufferPointer { xb in
             if inputChannelsLast {
@@ -124,7 +125,13 @@ final class XNNPACKConv: PlannedOperator {
             } else {
                 nhwcToNCHW(plan.output.pointer, o, n: g.n, c: g.m, hw: g.oh * g.ow, threads: ctx.threads)
             }
-            if post != .none { for i in 0..<g.outputShape.reduce(1, *) { o[i] = post.apply(o[i]) } }
+            let count = g.outputShape.reduce(1, *)
+            if let residual {
+                // XNNPACK has no sum: add the residual, then the activation (XNNPACK's clamp is off for these).
+                residual.floats.withUnsafeBufferPointer { r in for i in 0..<count { o[i] = spec.activation.apply(o[i] + r[i]) } }
+            } else if post != .none {
+                for i in 0..<count { o[i] = post.apply(o[i]) }
+            }
         }
         return Tensor(shape: g.outputShape, floats: out)
     }
@@ -155,7 +162,7 @@ final class XNNPACKDense: PlannedOperator {
 
     deinit { xnn_delete_operator(op) }
 
-    func run(_ x: Tensor) throws -> Tensor {
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (rows, shape) = try spec.rows(x.shape)
         let xs = x.floats
         let out = try makeFloats(rows * spec.outFeatures) { (o: UnsafeMutablePointer<Float>) throws in
