@@ -144,7 +144,7 @@ public enum ShapeInference {
             if ax < 0 { ax += x.count }
             guard ax >= 0, ax < x.count else { throw ShapeError(text: "axis out of range") }
             return [Array(x.prefix(ax)) + idx + Array(x.suffix(from: ax + 1))]
-        case "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "Cast", "LRN":
+        case "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "Cast", "LRN", "QuantizeLinear", "DequantizeLinear":
             return [try need(ins, 0)]
         case "BatchNormalization":
             let x = try need(ins, 0)

@@ -8,7 +8,7 @@ public enum NativeOps {
         "Conv", "Gemm", "MatMul", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "MaxPool",
         "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "Flatten", "Reshape", "Transpose",
         "Concat", "Softmax", "Identity", "Dropout", "Constant", "Cast", "Squeeze", "Unsqueeze",
-        "LRN", "Sum", "Max", "Min", "ConstantOfShape", "Shape", "Gather",
+        "LRN", "Sum", "Max", "Min", "ConstantOfShape", "Shape", "Gather", "QuantizeLinear", "DequantizeLinear",
         "com.microsoft.FusedConv", "com.microsoft.FusedGemm",
     ]
 
@@ -54,6 +54,8 @@ public final class NativeSession: InferenceSession {
     private var profileNanos: [UInt64]
     private var profiledRuns = 0
     public let profiling: Bool
+    /// Called with every value a node produces (calibration); values may be channels-last on oneDNN/XNNPACK.
+    public var observer: ((String, Tensor) -> Void)?
 
     /// Plans `model` for `backend` with `threads` worker threads. `profile` (or `KENNING_PROFILE=1`) records per-op times,
     /// printed to standard error when the session ends.
@@ -179,6 +181,7 @@ public final class NativeSession: InferenceSession {
             do {
                 let outs = try step.kernel(args)
                 for (s, t) in zip(step.outputs, outs) { if let s { values[s] = t } }
+                if let observer { for (name, t) in zip(step.node.outputs, outs) where !name.isEmpty { observer(name, t) } }
             } catch let e as KernelError {
                 throw .failure("\(step.node.label) failed: \(e.reason)", fix: "check that the input matches the model's IO specification")
             } catch let e as KenningError {
@@ -382,6 +385,14 @@ public final class NativeSession: InferenceSession {
                 let lo = clampAxis(start), hi = clampAxis(end ?? r)
                 let dims = lo < hi ? shape[lo..<hi].map { Int64($0) } : []
                 return [Tensor(shape: [dims.count], ints: dims)]
+            }
+        case "QuantizeLinear", "DequantizeLinear":
+            let axis = node.int("axis", default: 1)
+            let quantize = op == "QuantizeLinear"
+            return { a in
+                let x = try required(a, 0, "x"), scale = try required(a, 1, "scale"), zp = a.count > 2 ? a[2] : nil
+                return [quantize ? try Kernels.quantize(x, scale: scale, zeroPoint: zp, axis: axis)
+                    : try Kernels.dequantize(x, scale: scale, zeroPoint: zp, axis: axis)]
             }
         case "Gather":
             let axis = node.int("axis", default: 0)
