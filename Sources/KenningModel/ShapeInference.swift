@@ -83,6 +83,10 @@ public enum ShapeInference {
 
     static func outputShapes(_ n: Node, _ ins: [[Int]?], constants: [String: Tensor], opset: Int) throws -> [[Int]] {
         switch n.opType {
+        case "QLinearConv":
+            var conv = n
+            conv.opType = "Conv"
+            return try outputShapes(conv, [ins.first ?? nil, ins.count > 3 ? ins[3] : nil], constants: constants, opset: opset)
         case "Conv", "FusedConv":
             let x = try need(ins, 0), w = try need(ins, 1)
             guard x.count == 4, w.count == 4 else { throw ShapeError(text: "only 2-D convolution is supported") }

@@ -10,7 +10,14 @@ enum ChannelsLast {
 
     static func toNHWC(_ t: Tensor, threads: Int) -> Tensor {
         if isNeutral(t.shape) { return t }
-        let s = t.shape, v = t.floats
+        let s = t.shape
+        if case let .int8(q) = t.storage {
+            return Tensor(shape: s, int8s: [Int8](unsafeUninitializedCapacity: q.count) { buf, n in
+                q.withUnsafeBufferPointer { transposeToNHWC($0.baseAddress!, buf.baseAddress!, n: s[0], c: s[1], hw: s[2] * s[3]) }
+                n = q.count
+            })
+        }
+        let v = t.floats
         return Tensor(shape: s, floats: makeFloats(v.count) { o in
             v.withUnsafeBufferPointer { nchwToNHWC($0.baseAddress!, o, n: s[0], c: s[1], hw: s[2] * s[3], threads: threads) }
         })
@@ -18,7 +25,14 @@ enum ChannelsLast {
 
     static func toNCHW(_ t: Tensor, threads: Int) -> Tensor {
         if isNeutral(t.shape) { return t }
-        let s = t.shape, v = t.floats
+        let s = t.shape
+        if case let .int8(q) = t.storage {
+            return Tensor(shape: s, int8s: [Int8](unsafeUninitializedCapacity: q.count) { buf, n in
+                q.withUnsafeBufferPointer { transposeToNCHW($0.baseAddress!, buf.baseAddress!, n: s[0], c: s[1], hw: s[2] * s[3]) }
+                n = q.count
+            })
+        }
+        let v = t.floats
         return Tensor(shape: s, floats: makeFloats(v.count) { o in
             v.withUnsafeBufferPointer { nhwcToNCHW($0.baseAddress!, o, n: s[0], c: s[1], hw: s[2] * s[3], threads: threads) }
         })

@@ -57,8 +57,9 @@ struct LayoutPlan {
                 continue
             }
             let single = node.outputs.filter { !$0.isEmpty }.count == 1
-            if LayoutPlan.unary.contains(op) || LayoutPlan.elementwise.contains(op) {
-                let operands = LayoutPlan.unary.contains(op) ? Array(data.prefix(1)) : data
+            let perTensorQDQ = ["QuantizeLinear", "DequantizeLinear"].contains(op) && (constants(node).count > 1 ? constants(node)[1]?.count == 1 : false)
+            if LayoutPlan.unary.contains(op) || LayoutPlan.elementwise.contains(op) || perTensorQDQ {
+                let operands = LayoutPlan.unary.contains(op) || perTensorQDQ ? Array(data.prefix(1)) : data
                 let sameShape = operands.allSatisfy { shapes[$0.element] == shapes[out] } && is4D(out)
                 if sameShape, single {
                     convertAll(operands, to: .toNHWC)

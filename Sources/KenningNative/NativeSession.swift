@@ -46,6 +46,8 @@ public final class NativeSession: InferenceSession {
     private let inputSlots: [Int]
     private let outputSlots: [Int]
     private let factory: (any OperatorFactory)?
+    /// XNNPACK context (thread pool) of the int8 convolutions, when the model has any.
+    private let int8Context: XNNPACKFactory?
     /// Graph outputs left channels-last by the plan (converted to NCHW before they are returned).
     private let outputChannelsLast: [Bool]
     public let threads: Int
@@ -72,6 +74,7 @@ public final class NativeSession: InferenceSession {
         }
         var model = original
         let opset = model.defaultOpset
+        if backend != .reference { QuantizedConvFusion.fuse(&model) }
         _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
         if backend != .reference {
             _ = GraphPasses.foldBatchNorm(&model)
@@ -108,13 +111,19 @@ public final class NativeSession: InferenceSession {
             ? LayoutPlan(model: model, nodes: nodes, constants: constants, backendConv: { NativeSession.isBackendConv($0, constants($0)) })
             : nil
         var steps: [Step] = []
+        var int8Context: XNNPACKFactory? = nil
         for (index, node) in nodes.enumerated() {
             do {
                 var kernel: Kernel? = nil
                 var provider = "reference"
                 let inCL = layout.map { node.inputs.first.map($0.channelsLast.contains) ?? false } ?? false
                 let outCL = layout.map { node.outputs.first.map($0.channelsLast.contains) ?? false } ?? false
-                if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
+                if NativeOps.key(node) == "kenning.native.QLinearConv", let spec = QConvSpec(node: node, constants: constants(node)) {
+                    if int8Context == nil { int8Context = try XNNPACKFactory(threads: self.threads) }
+                    let planned = XNNPACKQConv(spec, pool: int8Context?.pool, threads: self.threads, inputChannelsLast: inCL, outputChannelsLast: outCL)
+                    kernel = { a in [try planned.run(try NativeSession.required(a, 0, "x"), residual: nil)] }
+                    provider = "xnnpack-int8"
+                } else if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
                                                                          inputChannelsLast: inCL, outputChannelsLast: outCL) {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
                     provider = backend.rawValue
@@ -144,6 +153,7 @@ public final class NativeSession: InferenceSession {
             }
         }
         self.outputChannelsLast = model.graph.outputs.map { layout?.channelsLast.contains($0.name) ?? false }
+        self.int8Context = int8Context
         let outputSlots = model.graph.outputs.map { slot($0.name) }
         // Free each intermediate value after its last reader.
         var lastUse: [Int: Int] = [:]
@@ -278,6 +288,7 @@ public final class NativeSession: InferenceSession {
     /// True for a convolution whose weights (and bias) are constants, which a backend can prepack.
     static func isBackendConv(_ node: Node, _ constants: [Tensor?]) -> Bool {
         let op = NativeOps.key(node)
+        if op == "kenning.native.QLinearConv" { return constants.count > 3 && constants[3]?.shape.count == 4 }
         guard op == "Conv" || op == "com.microsoft.FusedConv", constants.count > 1, let w = constants[1], w.shape.count == 4 else { return false }
         return node.inputs.count < 3 || node.inputs[2].isEmpty || constants[2] != nil
     }
@@ -394,6 +405,8 @@ public final class NativeSession: InferenceSession {
                 return [quantize ? try Kernels.quantize(x, scale: scale, zeroPoint: zp, axis: axis)
                     : try Kernels.dequantize(x, scale: scale, zeroPoint: zp, axis: axis)]
             }
+        case "kenning.native.QLinearConv":
+            return qlinearConvFallback(node, threads: threads)
         case "Gather":
             let axis = node.int("axis", default: 0)
             return { a in [try Kernels.gather(try required(a, 0, "data"), indices: try required(a, 1, "indices"), axis: axis)] }
