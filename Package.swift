@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(name: "kenning",
                           dependencies: ["KenningEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        .executableTarget(name: "kenning-bench", dependencies: ["KenningCore", "KenningModel", "KenningNative"],
+        .executableTarget(name: "kenning-bench", dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks"],
                           path: "Benchmarks/kenning-bench", swiftSettings: strict),
         .testTarget(name: "KenningTests",
                     dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine"],

@@ -34,6 +34,50 @@ MODELS = {
     "mobilenetv2": ("build/models/mobilenetv2.onnx", [1, 3, 224, 224]),
     "digits-cnn": ("models/digits-cnn.onnx", [1, 1, 8, 8]),
 }
+# int8 QDQ versions written by `kenning-bench quantize` (NativeQuantizer); see prepare_int8().
+INT8 = {name: (f"build/models/{name}-int8.onnx", shape) for name, (_, shape) in MODELS.items()}
+
+
+def to_opset13(src, dst):
+    """The onnx package's ImageNet models are opset 9; QuantizeLinear with per-channel weights needs opset 13.
+    Their ops (Conv, BatchNormalization, Relu, MaxPool, AveragePool, Sum, Concat, Reshape, Gemm, Softmax on
+    [N, C] or [N, C, 1, 1]) mean the same at opset 13; Dropout (inference identity) is removed."""
+    import onnx
+    m = onnx.load(src)
+    g = m.graph
+    rename = {}
+    keep = []
+    for n in g.node:
+        if n.op_type == "Dropout":
+            rename[n.output[0]] = n.input[0]
+        else:
+            keep.append(n)
+    for n in keep:
+        for i, v in enumerate(n.input):
+            while v in rename:
+                v = rename[v]
+            n.input[i] = v
+    del g.node[:]
+    g.node.extend(keep)
+    for o in m.opset_import:
+        if o.domain in ("", "ai.onnx"):
+            o.version = 13
+
+    onnx.save(m, dst)
+
+
+def prepare_int8(models):
+    for name in models:
+        src, _ = MODELS[name]
+        dst, _ = INT8[name]
+        if os.path.exists(os.path.join(ROOT, dst)) and os.path.getmtime(os.path.join(ROOT, dst)) >= os.path.getmtime(os.path.join(ROOT, src)):
+            continue
+        if name in ("resnet50", "squeezenet"):
+            opset13 = src.replace(".onnx", "-opset13.onnx")
+            to_opset13(os.path.join(ROOT, src), os.path.join(ROOT, opset13))
+            src = opset13
+        extra = ["--digits", "--samples", "64"] if name == "digits-cnn" else ["--samples", "8"]
+        subprocess.run([BENCH, "quantize", src, dst] + extra, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 BACKENDS = ["reference", "openblas", "onednn", "xnnpack"]
 PAUSE = 0.05
 
@@ -90,8 +134,8 @@ class ORT:
         return ms
 
 
-def bench(model_key, threads, backends, rounds, block_seconds):
-    path, shape = MODELS[model_key]
+def bench(model_key, threads, backends, rounds, block_seconds, precision="fp32"):
+    path, shape = (MODELS if precision == "fp32" else INT8)[model_key]
     engines = [Native(path, shape, b, threads) for b in backends]
     reference = ORT(path, shape, threads)
     everyone = engines + [reference]
@@ -113,7 +157,7 @@ def bench(model_key, threads, backends, rounds, block_seconds):
     for e in engines:
         native_ms = statistics.median(e.samples)
         rows.append({
-            "model": model_key, "precision": "fp32", "threads": threads, "backend": e.name,
+            "model": model_key, "precision": precision, "threads": threads, "backend": e.name,
             "native_ms": round(native_ms, 4), "ort_ms": round(ort_ms, 4), "ratio": round(native_ms / ort_ms, 3),
             "native_samples": len(e.samples), "ort_samples": len(reference.samples),
             "dense_gflop": round(e.gflop, 4), "gflops": round(e.gflop / (native_ms / 1000), 1) if native_ms > 0 else None,
@@ -139,7 +183,7 @@ def markdown(rows, info, command):
     lines = [
         "# Benchmarks",
         "",
-        "## Native runtime vs ONNX Runtime (fp32, batch 1)",
+        "## Native runtime vs ONNX Runtime (batch 1)",
         "",
         f"Command: `{command}`",
         "",
@@ -154,7 +198,11 @@ def markdown(rows, info, command):
         "Conv/Gemm/MatMul multiply-adds (×2) of the model over the native median; single-core AVX2 FMA peak is about",
         "100 GFLOP/s on this CPU. Models with random weights come from `scripts/make-test-models.py` (ResNet-50 and",
         "SqueezeNet from the `onnx` package's test data, MobileNetV2 from `scripts/make-mobilenetv2.py`); the digits CNN",
-        "is `models/digits-cnn.onnx`. The machine is shared, so treat differences under ~10% as noise.",
+        "is `models/digits-cnn.onnx`. int8 rows run the QDQ model `kenning-bench quantize` writes with `NativeQuantizer`",
+        "(per-channel int8 weights, asymmetric int8 activations calibrated on seeded random inputs; ResNet-50 and",
+        "SqueezeNet first moved from opset 9 to 13): the native runtime fuses its Conv chains into int8 XNNPACK QC8",
+        "convolutions (whatever the fp32 backend), ONNX Runtime runs the same file with its own QDQ fusion. The machine is",
+        "shared with other jobs, so treat differences under ~10% as noise, and 2-thread rows as the most affected.",
         "",
         "| model | precision | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -175,15 +223,23 @@ def main():
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "native-vs-ort.json"))
     p.add_argument("--markdown", default="")
     p.add_argument("--command", default="scripts/bench-native-vs-ort")
+    p.add_argument("--precisions", default="fp32,int8")
+    p.add_argument("--int8-backends", default="onednn,xnnpack",
+                   help="backends for int8 rows (the int8 convolutions run on XNNPACK QC8 with either; reference simulates)")
     a = p.parse_args()
     info = machine()
     rows = []
+    precisions = a.precisions.split(",")
+    if "int8" in precisions:
+        prepare_int8(a.models.split(","))
     for m in a.models.split(","):
-        for t in [int(v) for v in a.threads.split(",")]:
-            for r in bench(m, t, a.backends.split(","), a.rounds, a.block_seconds):
-                rows.append(r)
-                print(f"{r['model']:12} fp32 {r['threads']}t {r['backend']:10} native {r['native_ms']:9.3f} ms  "
-                      f"ort {r['ort_ms']:9.3f} ms  ratio {r['ratio']:6.2f}  {r['gflops']} GFLOP/s", flush=True)
+        for precision in precisions:
+            backends = a.backends.split(",") if precision == "fp32" else a.int8_backends.split(",")
+            for t in [int(v) for v in a.threads.split(",")]:
+                for r in bench(m, t, backends, a.rounds, a.block_seconds, precision):
+                    rows.append(r)
+                    print(f"{r['model']:12} {precision} {r['threads']}t {r['backend']:10} native {r['native_ms']:9.3f} ms  "
+                          f"ort {r['ort_ms']:9.3f} ms  ratio {r['ratio']:6.2f}  {r['gflops']} GFLOP/s", flush=True)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
         json.dump(rows, f, indent=1)

@@ -2,6 +2,9 @@
 //
 //   kenning-bench check MODEL.onnx INPUT.f32 D0,D1,.. REFERENCE.f32 [--backend B] [--threads N] [--profile]
 //       runs one inference, prints {"max_rel_error": …, "max_abs_error": …} against REFERENCE (first output)
+//   kenning-bench quantize MODEL.onnx OUTPUT.onnx [--samples N] [--digits]
+//       int8 QDQ model by NativeQuantizer, calibrated on N seeded random samples (or, with --digits, on the digits
+//       training split with the default example's normalization)
 //   kenning-bench serve MODEL.onnx D0,D1,.. [--backend B] [--threads N]
 //       loads the model, prints {"ready": true, "conv_gflop": …, "load_ms": …}, then answers commands on stdin:
 //       "run K" → {"ms": [K per-inference times]};  "profile" → the per-op table on stderr;  "quit"
@@ -9,6 +12,7 @@
 // Inputs for `serve` are seeded random normal values; timing is in-process (DispatchTime), one inference per sample.
 import Dispatch
 import Foundation
+import KenningBlocks
 import KenningCore
 import KenningModel
 import KenningNative
@@ -56,6 +60,41 @@ struct Options {
     var backend = NativeBackend.reference
     var threads = 1
     var profile = false
+    var digits = false
+    var samples = 16
+}
+
+/// Seeded random samples of one model input's shape (calibration for latency benchmarks).
+struct RandomSamples: Dataset {
+    let sampleShape: [Int]
+    let count: Int
+    var classNames: [String] { ["0"] }
+    var trainIndices: [Int] { Array(0..<count) }
+    var testIndices: [Int] { [] }
+    var batchSize: Int { 1 }
+    func sample(_ index: Int) -> [Float] {
+        var state = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15
+        return (0..<sampleShape.reduce(1, *)).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+        }
+    }
+    func label(_ index: Int) -> Int { 0 }
+}
+
+/// Feeds raw samples as the model's single input, batch 1.
+struct PassThroughWrapper: ModelWrapper {
+    let modelPath: String
+    let inputShape: [Int]
+    var format: ModelFormat { .onnx }
+    var framework: FrameworkInfo { FrameworkInfo(name: "onnx", version: "") }
+    func artifact() throws(KenningError) -> ModelArtifact {
+        ModelArtifact(path: modelPath, format: .onnx, io: try ONNX.load(path: modelPath).ioSpec)
+    }
+    func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {
+        [Tensor(shape: [samples.count] + inputShape.dropFirst(), floats: samples.flatMap { $0 })]
+    }
+    func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] { [outputs[0].floats] }
 }
 
 func parse(_ args: ArraySlice<String>) -> Options {
@@ -70,6 +109,10 @@ func parse(_ args: ArraySlice<String>) -> Options {
             guard let v = it.next(), let n = Int(v), n > 0 else { fail("--threads needs a positive integer") }
             o.threads = n
         case "--profile": o.profile = true
+        case "--digits": o.digits = true
+        case "--samples":
+            guard let v = it.next(), let n = Int(v), n > 0 else { fail("--samples needs a positive integer") }
+            o.samples = n
         default: o.positional.append(a)
         }
     }
@@ -105,6 +148,36 @@ case "check":
     let maxAbs = zip(y, reference).map { abs($0 - $1) }.max() ?? 0
     let scale = reference.map { abs($0) }.max() ?? 1
     emit("{\"max_rel_error\": \(maxAbs / max(scale, 1e-30)), \"max_abs_error\": \(maxAbs), \"load_ms\": \(loadMs), \"first_run_ms\": \(ms)}")
+case "quantize":
+    guard options.positional.count == 2 else { fail("usage: kenning-bench quantize MODEL OUTPUT [--samples N] [--digits]") }
+    let (source, output) = (options.positional[0], options.positional[1])
+    do {
+        let specs = NativeQuantizer.description.parameters
+        let quantizer = try NativeQuantizer(try ResolvedParameters.resolve(.object([("compiled_model_path", .string(output)),
+                                                                                    ("calibration_samples", .int(options.samples))]),
+                                                                           specs: specs, blockName: "NativeQuantizer"))
+        let context: OptimizationContext
+        let artifact: ModelArtifact
+        if options.digits {
+            let dataset = try DigitsDataset(try ResolvedParameters.resolve(.object([("dataset_root", .string("data/digits"))]),
+                                                                           specs: DigitsDataset.description.parameters, blockName: "DigitsDataset"))
+            let wrapper = try ONNXImageClassifier(try ResolvedParameters.resolve(
+                .object([("model_path", .string(source)), ("input_mean", .double(0)), ("input_std", .double(16))]),
+                specs: ONNXImageClassifier.description.parameters, blockName: "ONNXImageClassifier"))
+            context = OptimizationContext(dataset: dataset, modelWrapper: wrapper)
+            artifact = try wrapper.artifact()
+        } else {
+            let model = try ONNX.load(path: source)
+            let shape = (model.graph.runtimeInputs.first?.shape ?? []).map { $0.value ?? 1 }
+            let wrapper = PassThroughWrapper(modelPath: source, inputShape: shape)
+            context = OptimizationContext(dataset: RandomSamples(sampleShape: Array(shape.dropFirst()), count: options.samples), modelWrapper: wrapper)
+            artifact = try wrapper.artifact()
+        }
+        _ = try quantizer.compile(artifact, context: context)
+        emit("{\"quantized\": \"\(output)\"}")
+    } catch {
+        fail("\(error)")
+    }
 case "serve":
     guard options.positional.count == 2 else { fail("usage: kenning-bench serve MODEL SHAPE [--backend B] [--threads N]") }
     let shape = parseShape(options.positional[1])

@@ -61,7 +61,11 @@ public final class NativeSession: InferenceSession {
 
     /// Plans `model` for `backend` with `threads` worker threads. `profile` (or `KENNING_PROFILE=1`) records per-op times,
     /// printed to standard error when the session ends.
-    public init(model original: Model, threads: Int, backend requested: NativeBackend = .reference, profile: Bool = false) throws(KenningError) {
+    ///
+    /// `keepIntermediates` skips the fusions that remove values (residual and activation fusion), so an `observer`
+    /// sees every value of the graph (calibration).
+    public init(model original: Model, threads: Int, backend requested: NativeBackend = .reference, profile: Bool = false,
+                keepIntermediates: Bool = false) throws(KenningError) {
         self.threads = max(1, threads)
         let backend = requested.resolved
         self.backend = backend
@@ -76,7 +80,7 @@ public final class NativeSession: InferenceSession {
         let opset = model.defaultOpset
         if backend != .reference { QuantizedConvFusion.fuse(&model) }
         _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
-        if backend != .reference {
+        if backend != .reference, !keepIntermediates {
             _ = GraphPasses.foldBatchNorm(&model)
             NativeSession.fuseResiduals(&model)
             _ = GraphPasses.fuseActivations(&model)

@@ -101,7 +101,7 @@ public struct NativeQuantizer: Optimizer {
     func calibrate(_ model: Model, values: [String], dataset: any Dataset, context: OptimizationContext,
                    io: IOSpec) throws(KenningError) -> [String: (low: Float, high: Float)] {
         let wanted = Set(values)
-        let session = try NativeSession(model: model, threads: 2, backend: .onednn)
+        let session = try NativeSession(model: model, threads: 2, backend: .onednn, keepIntermediates: true)
         final class Collector {
             var low: [String: Float] = [:], high: [String: Float] = [:]
             var kept: [String: [Float]] = [:]
