@@ -124,9 +124,17 @@ public final class NativeSession: InferenceSession {
                 let outCL = layout.map { node.outputs.first.map($0.channelsLast.contains) ?? false } ?? false
                 if NativeOps.key(node) == "kenning.native.QLinearConv", let spec = QConvSpec(node: node, constants: constants(node)) {
                     if int8Context == nil { int8Context = try XNNPACKFactory(threads: self.threads) }
-                    let planned = XNNPACKQConv(spec, pool: int8Context?.pool, threads: self.threads, inputChannelsLast: inCL, outputChannelsLast: outCL)
+                    let pool = int8Context?.pool, threads = self.threads
+                    let xnnpack = { XNNPACKQConv(spec, pool: pool, threads: threads, inputChannelsLast: inCL, outputChannelsLast: outCL) }
+                    let planned: any PlannedOperator
+                    if let onednn = factory as? OneDNNFactory {
+                        planned = OneDNNQConv(spec, onednn, inputChannelsLast: inCL, outputChannelsLast: outCL, fallback: xnnpack)
+                        provider = "onednn-int8"
+                    } else {
+                        planned = xnnpack()
+                        provider = "xnnpack-int8"
+                    }
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "x"), residual: nil)] }
-                    provider = "xnnpack-int8"
                 } else if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
                                                                          inputChannelsLast: inCL, outputChannelsLast: outCL) {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }

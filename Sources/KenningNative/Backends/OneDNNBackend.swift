@@ -45,9 +45,9 @@ final class OneDNNFactory: OperatorFactory {
 
     // MARK: helpers shared by the operators
 
-    func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ label: String) throws(KenningError) -> dnnl_memory_desc_t {
+    func desc(_ dims: [Int], _ tag: dnnl_format_tag_t, _ label: String, type: dnnl_data_type_t = dnnl_f32) throws(KenningError) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
-        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map { Int64($0) }, dnnl_f32, tag),
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map { Int64($0) }, type, tag),
                       "dnnl_memory_desc_init_by_tag", label)
         return md
     }
@@ -107,6 +107,14 @@ final class OneDNNFactory: OperatorFactory {
         if act != .none { try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "dnnl_post_ops_append_eltwise", label) }
         try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "dnnl_primitive_attr_set_post_ops", label)
         return attr
+    }
+
+    /// Fills oneDNN-owned memory with the bytes of `values`.
+    func fill<T>(_ m: dnnl_memory_t, bytes values: [T], _ label: String) throws(KenningError) {
+        var handle: UnsafeMutableRawPointer?
+        try dnnlCheck(dnnl_memory_get_data_handle(m, &handle), "dnnl_memory_get_data_handle", label)
+        guard let handle else { throw .failure("oneDNN memory without data in \(label)") }
+        values.withUnsafeBytes { handle.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
     /// Fills oneDNN-owned memory from `values`.
@@ -351,5 +359,149 @@ final class OneDNNDense: PlannedOperator {
             }
         }
         return Tensor(shape: shape, floats: out)
+    }
+}
+
+/// An int8 convolution (QLinearConv) on oneDNN: s8 activations with zero points, per-channel s8 weights, s32 bias,
+/// per-channel output scales `x_scale · w_scale / y_scale`, the int8 output clamp as a clip post-op. If oneDNN has no
+/// implementation for a shape, the operator falls back to XNNPACK QC8 for good.
+final class OneDNNQConv: PlannedOperator {
+    let spec: QConvSpec
+    unowned let ctx: OneDNNFactory
+    let inputChannelsLast: Bool, outputChannelsLast: Bool
+    let fallback: () throws -> XNNPACKQConv
+    var fallbackOperator: XNNPACKQConv?
+    var plans: [[Int]: OneDNNConvPlan] = [:]
+
+    init(_ spec: QConvSpec, _ ctx: OneDNNFactory, inputChannelsLast: Bool, outputChannelsLast: Bool, fallback: @escaping () throws -> XNNPACKQConv) {
+        self.spec = spec
+        self.ctx = ctx
+        self.inputChannelsLast = inputChannelsLast
+        self.outputChannelsLast = outputChannelsLast
+        self.fallback = fallback
+    }
+
+    func plan(_ shape: [Int]) throws -> (OneDNNConvPlan, ConvGeometry) {
+        let c = spec.conv
+        let g = try c.geometry(shape)
+        if let p = plans[shape] { return (p, g) }
+        let label = spec.label
+        let plan = OneDNNConvPlan()
+        let grouped = c.group > 1
+        let wDims = grouped ? [c.group, c.outChannels / c.group, c.inChannelsPerGroup, c.kernelH, c.kernelW]
+            : [c.outChannels, c.inChannelsPerGroup, c.kernelH, c.kernelW]
+        var userSrcMD = try ctx.desc([g.n, g.c, g.h, g.w], inputChannelsLast ? dnnl_nhwc : dnnl_nchw, label, type: dnnl_s8)
+        var userDstMD = try ctx.desc(g.outputShape, outputChannelsLast ? dnnl_nhwc : dnnl_nchw, label, type: dnnl_s8)
+        var userWMD = try ctx.desc(wDims, grouped ? dnnl_goihw : dnnl_oihw, label, type: dnnl_s8)
+        var srcMD = try ctx.desc([g.n, g.c, g.h, g.w], dnnl_nhwc, label, type: dnnl_s8)
+        var dstMD = try ctx.desc(g.outputShape, dnnl_nhwc, label, type: dnnl_s8)
+        var anyW = try ctx.desc(wDims, dnnl_format_tag_any, label, type: dnnl_s8)
+        var biasMD = try ctx.desc([c.outChannels], dnnl_x, label, type: dnnl_s32)
+        var cd = dnnl_convolution_desc_t()
+        let strides = c.strides.map { Int64($0) }, dil = c.dilations.map { Int64($0 - 1) }
+        let padL = [Int64(g.padTop), Int64(g.padLeft)], padR = [Int64(g.padBottom), Int64(g.padRight)]
+        try dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &srcMD, &anyW,
+                                                                 &biasMD, &dstMD, strides, dil, padL, padR),
+                      "dnnl_dilated_convolution_forward_desc_init", label)
+        var attrOut: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&attrOut), "dnnl_primitive_attr_create", label)
+        guard let attr = attrOut else { throw KenningError.failure("oneDNN returned no attribute for \(label)") }
+        defer { dnnl_primitive_attr_destroy(attr) }
+        let scales = spec.weightScales.map { spec.inputScale * $0 / spec.outputScale }
+        try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, Int64(scales.count), 1 << 1, scales), "dnnl_primitive_attr_set_output_scales", label)
+        try dnnlCheck(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, [Int32(spec.inputZero)]), "dnnl_primitive_attr_set_zero_points", label)
+        try dnnlCheck(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, [Int32(spec.outputZero)]), "dnnl_primitive_attr_set_zero_points", label)
+        var po: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&po), "dnnl_post_ops_create", label)
+        defer { dnnl_post_ops_destroy(po) }
+        let zy = Float(spec.outputZero)
+        try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_clip, Float(spec.outputMin) - zy, Float(spec.outputMax) - zy),
+                      "dnnl_post_ops_append_eltwise", label)
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "dnnl_primitive_attr_set_post_ops", label)
+        var pdOut: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pdOut, &cd, attr, ctx.engine, nil), "dnnl_primitive_desc_create", label)
+        guard let pd = pdOut else { throw KenningError.failure("oneDNN returned no int8 convolution for \(label)") }
+        defer { dnnl_primitive_desc_destroy(pd) }
+        let wMD = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!
+        let conv = try ctx.primitive(pd, label)
+        plan.objects.append(conv)
+        plan.conv = conv
+        let userW = try ctx.memory(&userWMD, allocate: true, label)
+        plan.memories.append(userW)
+        try ctx.fill(userW, bytes: spec.weights, label)
+        let w = try ctx.memory(wMD, allocate: true, label)
+        plan.memories.append(w)
+        let wReorder = try ctx.reorder(from: &userWMD, to: wMD, label)  // also computes the s8 / zero-point compensation
+        defer { dnnl_primitive_destroy(wReorder) }
+        try ctx.execute(wReorder, [(DNNL_ARG_FROM, userW), (DNNL_ARG_TO, w)], label)
+        try ctx.wait(label)
+        plan.weights = w
+        let b = try ctx.memory(&biasMD, allocate: true, label)
+        plan.memories.append(b)
+        try ctx.fill(b, bytes: spec.bias, label)
+        plan.bias = b
+        let userSrc = try ctx.memory(&userSrcMD, allocate: false, label)
+        let userDst = try ctx.memory(&userDstMD, allocate: false, label)
+        plan.memories += [userSrc, userDst]
+        (plan.userSrc, plan.userDst) = (userSrc, userDst)
+        if dnnl_memory_desc_equal(&userSrcMD, &srcMD) == 0 {
+            let m = try ctx.memory(&srcMD, allocate: true, label)
+            plan.memories.append(m)
+            plan.convSrc = m
+            let r = try ctx.reorder(from: &userSrcMD, to: &srcMD, label)
+            plan.objects.append(r)
+            plan.srcReorder = r
+        } else {
+            plan.convSrc = userSrc
+        }
+        if dnnl_memory_desc_equal(&userDstMD, &dstMD) == 0 {
+            let m = try ctx.memory(&dstMD, allocate: true, label)
+            plan.memories.append(m)
+            plan.convDst = m
+            let r = try ctx.reorder(from: &dstMD, to: &userDstMD, label)
+            plan.objects.append(r)
+            plan.dstReorder = r
+        } else {
+            plan.convDst = userDst
+        }
+        plans[shape] = plan
+        return (plan, g)
+    }
+
+    func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
+        if let fallbackOperator { return try fallbackOperator.run(x, residual: residual) }
+        guard case let .int8(xs) = x.storage else { throw KernelError(reason: "QLinearConv expects an int8 input, got \(x.elementType)") }
+        let planned: (OneDNNConvPlan, ConvGeometry)
+        do {
+            planned = try plan(x.shape)
+        } catch {
+            let f = try fallback()
+            fallbackOperator = f
+            return try f.run(x, residual: residual)
+        }
+        let (plan, g) = planned
+        let label = spec.label
+        let count = g.outputShape.reduce(1, *)
+        var failure: KenningError? = nil
+        let out = [Int8](unsafeUninitializedCapacity: count) { buf, n in
+            n = count
+            do {
+                try xs.withUnsafeBufferPointer { xp in
+                    try dnnlCheck(dnnl_memory_set_data_handle(plan.userSrc, UnsafeMutableRawPointer(mutating: xp.baseAddress)), "dnnl_memory_set_data_handle", label)
+                    try dnnlCheck(dnnl_memory_set_data_handle(plan.userDst, buf.baseAddress), "dnnl_memory_set_data_handle", label)
+                    if let r = plan.srcReorder { try ctx.execute(r, [(DNNL_ARG_FROM, plan.userSrc!), (DNNL_ARG_TO, plan.convSrc!)], label) }
+                    try ctx.execute(plan.conv!, [(DNNL_ARG_SRC, plan.convSrc!), (DNNL_ARG_WEIGHTS, plan.weights!), (DNNL_ARG_BIAS, plan.bias!),
+                                                 (DNNL_ARG_DST, plan.convDst!)], label)
+                    if let r = plan.dstReorder { try ctx.execute(r, [(DNNL_ARG_FROM, plan.convDst!), (DNNL_ARG_TO, plan.userDst!)], label) }
+                    try ctx.wait(label)
+                }
+            } catch let e as KenningError {
+                failure = e
+            } catch {
+                failure = .failure("\(label): \(error)")
+            }
+        }
+        if let failure { throw failure }
+        return Tensor(shape: g.outputShape, int8s: out)
     }
 }
