@@ -175,6 +175,17 @@ def machine():
                 break
     except OSError:
         pass
+    flags = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                flags = ", ".join(f for f in ("avx2", "fma", "avx512f", "avx512_vnni") if f in have)
+                break
+    except OSError:
+        pass
+    if flags:
+        cpu = f"{cpu} ({flags})"
     return {"cpu": cpu, "cores": os.cpu_count(), "loadavg": os.getloadavg(), "onnxruntime": ort.__version__,
             "python": platform.python_version(), "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
@@ -204,7 +215,7 @@ def markdown(rows, info, command):
         "convolutions (whatever the fp32 backend), ONNX Runtime runs the same file with its own QDQ fusion. The machine is",
         "shared with other jobs, so treat differences under ~10% as noise, and 2-thread rows as the most affected.",
         "",
-        "| model | precision | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s |",
+        "| model | precision | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s (int8: GOP/s) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
