@@ -206,13 +206,14 @@ def markdown(rows, info, command):
         "`inter_op_num_threads` = 1, input and output bound with IOBinding). 5 warm-up inferences each are dropped, then",
         "the engines take turns in rounds, each running a block of about the same wall time, every inference timed on its",
         "own; the table shows medians. `ratio` = native / ORT (below 1: native is faster). GFLOP/s counts the",
-        "Conv/Gemm/MatMul multiply-adds (×2) of the model over the native median; single-core AVX2 FMA peak is about",
-        "100 GFLOP/s on this CPU. Models with random weights come from `scripts/make-test-models.py` (ResNet-50 and",
+        "Conv/Gemm/MatMul multiply-adds (×2) of the model over the native median; the single-core fp32 peak is about",
+        "100 GFLOP/s on this CPU (two 256-bit FMA pipes, 32 FLOP per cycle, ~3.3-3.5 GHz). Models with random weights come from `scripts/make-test-models.py` (ResNet-50 and",
         "SqueezeNet from the `onnx` package's test data, MobileNetV2 from `scripts/make-mobilenetv2.py`); the digits CNN",
         "is `models/digits-cnn.onnx`. int8 rows run the QDQ model `kenning-bench quantize` writes with `NativeQuantizer`",
         "(per-channel int8 weights, asymmetric int8 activations calibrated on seeded random inputs; ResNet-50 and",
-        "SqueezeNet first moved from opset 9 to 13): the native runtime fuses its Conv chains into int8 XNNPACK QC8",
-        "convolutions (whatever the fp32 backend), ONNX Runtime runs the same file with its own QDQ fusion. The machine is",
+        "SqueezeNet first moved from opset 9 to 13): the native runtime fuses its Conv chains into int8 convolutions,",
+        "oneDNN's int8 primitive on the `onednn` rows and XNNPACK QC8 on the `xnnpack` rows; ONNX Runtime runs the same file",
+        "with its own QDQ fusion. The machine is",
         "shared with other jobs, so treat differences under ~10% as noise, and 2-thread rows as the most affected.",
         "",
         "| model | precision | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s (int8: GOP/s) |",
@@ -236,7 +237,7 @@ def main():
     p.add_argument("--command", default="scripts/bench-native-vs-ort")
     p.add_argument("--precisions", default="fp32,int8")
     p.add_argument("--int8-backends", default="onednn,xnnpack",
-                   help="backends for int8 rows (the int8 convolutions run on XNNPACK QC8 with either; reference simulates)")
+                   help="backends for int8 rows (onednn: oneDNN int8 convolutions; xnnpack: XNNPACK QC8)")
     a = p.parse_args()
     info = machine()
     rows = []
