@@ -8,7 +8,7 @@ import KenningNative
 public struct NativeRuntime: Runtime {
     public static let description = BlockDescription(
         kind: .runtime, name: "NativeRuntime",
-        summary: "Runs ONNX models in-process with Swift kernels",
+        summary: "Runs ONNX models in-process on Swift, oneDNN, OpenBLAS or XNNPACK kernels (fp32 and QDQ int8)",
         parameters: [
             ParameterSpec("save_model_path", .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)"),
             ParameterSpec("num_threads", .integer, default: 1, range: 1...256, help: "Worker threads per operator (every backend)"),
