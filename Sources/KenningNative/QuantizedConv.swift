@@ -60,7 +60,7 @@ enum QuantizedConvFusion {
             let m = wq.shape[0]
             let wScales = sw.count == 1 ? [Float](repeating: sw.floats[0], count: m) : sw.floats
             let bias = (biasFloat ?? [Float](repeating: 0, count: m)).enumerated().map { c, b in
-                Int32(max(min((b / (xScale * wScales[c])).rounded(.toNearestOrEven), 2_147_483_000), -2_147_483_000))
+                Int32(max(min((b / (xScale * wScales[c])).rounded(.toNearestOrEven), 2.0e9), -2.0e9))
             }
             func q(_ v: Float) -> Int { Int(min(max((v / yScale).rounded(.toNearestOrEven) + yZero, -128), 127)) }
             var lo = -128, hi = 127

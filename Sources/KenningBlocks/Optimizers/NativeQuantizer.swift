@@ -242,7 +242,7 @@ struct QDQWriter {
         node.inputs[1] = wdq
         if node.inputs.count > 2, !node.inputs[2].isEmpty, let b = model.graph.initializers[node.inputs[2]], b.count == channels {
             let bScales = scales.map { $0 * inputScale }
-            let bq = zip(b.floats, bScales).map { Int32(max(min(($0 / $1).rounded(.toNearestOrEven), 2_147_483_000), -2_147_483_000)) }
+            let bq = zip(b.floats, bScales).map { Int32(max(min(($0 / $1).rounded(.toNearestOrEven), 2.0e9), -2.0e9)) }
             let bb = node.inputs[2]
             let bqn = unique("\(bb)_quantized"), bs = unique("\(bb)_scale"), bz = unique("\(bb)_zero_point"), bdq = unique("\(bb)_dequantized")
             model.graph.setInitializer(bqn, Tensor(shape: b.shape, int32s: bq))

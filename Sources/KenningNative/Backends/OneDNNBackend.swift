@@ -35,6 +35,20 @@ final class OneDNNFactory: OperatorFactory {
 
     func prepareRun() { omp_set_num_threads(Int32(threads)) }
 
+    /// Operators below this many FLOPs run (and are planned) on one thread: an OpenMP fork/join costs more than it saves.
+    static let parallelWork = 1_000_000.0
+
+    /// Threads for an operator of `flops` work.
+    func threads(for flops: Double) -> Int { flops < OneDNNFactory.parallelWork ? 1 : threads }
+
+    /// Runs `body` with `n` OpenMP threads, then restores the session's count.
+    func with<T>(threads n: Int, _ body: () throws -> T) rethrows -> T {
+        if n == threads { return try body() }
+        omp_set_num_threads(Int32(n))
+        defer { omp_set_num_threads(Int32(threads)) }
+        return try body()
+    }
+
     var prefersChannelsLast: Bool { true }
 
     func conv(_ spec: ConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool) throws -> (any PlannedOperator)? {
@@ -131,6 +145,8 @@ final class OneDNNFactory: OperatorFactory {
 final class OneDNNConvPlan {
     var objects: [dnnl_primitive_t] = []
     var memories: [dnnl_memory_t] = []
+    /// OpenMP threads the primitive was planned for (and runs with).
+    var threads = 1
     var conv: dnnl_primitive_t?
     var srcReorder: dnnl_primitive_t?
     var dstReorder: dnnl_primitive_t?
@@ -161,6 +177,14 @@ final class OneDNNConv: PlannedOperator {
     func plan(_ shape: [Int]) throws -> (OneDNNConvPlan, ConvGeometry) {
         let g = try spec.geometry(shape)
         if let p = plans[shape] { return (p, g) }
+        let n = ctx.threads(for: 2 * Double(g.outputShape.reduce(1, *)) * Double(spec.inChannelsPerGroup * spec.kernelH * spec.kernelW))
+        let plan = try ctx.with(threads: n) { try makePlan(g) }
+        plan.threads = n
+        plans[shape] = plan
+        return (plan, g)
+    }
+
+    private func makePlan(_ g: ConvGeometry) throws -> OneDNNConvPlan {
         let label = spec.label
         let plan = OneDNNConvPlan()
         let grouped = spec.group > 1
@@ -240,12 +264,15 @@ final class OneDNNConv: PlannedOperator {
         } else {
             plan.convDst = userDst
         }
-        plans[shape] = plan
-        return (plan, g)
+        return plan
     }
 
     func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (plan, g) = try plan(x.shape)
+        return try ctx.with(threads: plan.threads) { try execute(x, residual: residual, plan, g) }
+    }
+
+    private func execute(_ x: Tensor, residual: Tensor?, _ plan: OneDNNConvPlan, _ g: ConvGeometry) throws -> Tensor {
         let label = spec.label
         let xs = x.floats
         let count = g.outputShape.reduce(1, *)
@@ -279,6 +306,7 @@ final class OneDNNDense: PlannedOperator {
         var prim: dnnl_primitive_t?
         var memories: [dnnl_memory_t] = []
         var src: dnnl_memory_t?, dst: dnnl_memory_t?, weights: dnnl_memory_t?, bias: dnnl_memory_t?
+        var threads = 1
         deinit {
             if let prim { dnnl_primitive_destroy(prim) }
             for m in memories { dnnl_memory_destroy(m) }
@@ -296,6 +324,14 @@ final class OneDNNDense: PlannedOperator {
 
     func plan(_ rows: Int) throws -> Plan {
         if let p = plans[rows] { return p }
+        let n = ctx.threads(for: 2 * Double(rows) * Double(spec.inFeatures) * Double(spec.outFeatures))
+        let plan = try ctx.with(threads: n) { try makePlan(rows) }
+        plan.threads = n
+        plans[rows] = plan
+        return plan
+    }
+
+    private func makePlan(_ rows: Int) throws -> Plan {
         let label = spec.label
         let plan = Plan()
         var srcMD = try ctx.desc([rows, spec.inFeatures], dnnl_nc, label)
@@ -339,13 +375,16 @@ final class OneDNNDense: PlannedOperator {
         plan.src = try ctx.memory(&srcMD, allocate: false, label)
         plan.dst = try ctx.memory(&dstMD, allocate: false, label)
         plan.memories += [plan.src!, plan.dst!]
-        plans[rows] = plan
         return plan
     }
 
     func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
         let (rows, shape) = try spec.rows(x.shape)
         let plan = try plan(rows)
+        return try ctx.with(threads: plan.threads) { try execute(x, rows: rows, shape: shape, plan) }
+    }
+
+    private func execute(_ x: Tensor, rows: Int, shape: [Int], _ plan: Plan) throws -> Tensor {
         let label = spec.label
         let xs = x.floats
         let out = try makeFloats(rows * spec.outFeatures) { (o: UnsafeMutablePointer<Float>) throws in
@@ -385,6 +424,16 @@ final class OneDNNQConv: PlannedOperator {
         let c = spec.conv
         let g = try c.geometry(shape)
         if let p = plans[shape] { return (p, g) }
+        // int8 runs about 3x the fp32 rate, so the single-thread threshold is 3x higher.
+        let n = ctx.threads(for: 2 * Double(g.outputShape.reduce(1, *)) * Double(c.inChannelsPerGroup * c.kernelH * c.kernelW) / 3)
+        let plan = try ctx.with(threads: n) { try makePlan(g) }
+        plan.threads = n
+        plans[shape] = plan
+        return (plan, g)
+    }
+
+    private func makePlan(_ g: ConvGeometry) throws -> OneDNNConvPlan {
+        let c = spec.conv
         let label = spec.label
         let plan = OneDNNConvPlan()
         let grouped = c.group > 1
@@ -464,8 +513,7 @@ final class OneDNNQConv: PlannedOperator {
         } else {
             plan.convDst = userDst
         }
-        plans[shape] = plan
-        return (plan, g)
+        return plan
     }
 
     func run(_ x: Tensor, residual: Tensor?) throws -> Tensor {
@@ -480,6 +528,10 @@ final class OneDNNQConv: PlannedOperator {
             return try f.run(x, residual: residual)
         }
         let (plan, g) = planned
+        return try ctx.with(threads: plan.threads) { try execute(xs, plan, g) }
+    }
+
+    private func execute(_ xs: [Int8], _ plan: OneDNNConvPlan, _ g: ConvGeometry) throws -> Tensor {
         let label = spec.label
         let count = g.outputShape.reduce(1, *)
         var failure: KenningError? = nil
