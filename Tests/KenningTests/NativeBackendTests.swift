@@ -159,6 +159,38 @@ enum CNNTestSet {
         }
     }
 
+    @Test("Shape → Gather → Unsqueeze → Concat → Reshape flattens any batch size, after a convolution on every backend")
+    func dynamicReshape() throws {
+        let w = Tensor(shape: [4, 3, 3, 3], floats: (0..<108).map { Float($0 % 7) / 7 - 0.4 })
+        let nodes = [
+            Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"], attributes: [("pads", .ints([1, 1, 1, 1]))]),
+            Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["r"]),
+            Node(name: "shape", opType: "Shape", inputs: ["r"], outputs: ["s"]),
+            Node(name: "batch", opType: "Gather", inputs: ["s", "zero"], outputs: ["n"], attributes: [("axis", .int(0))]),
+            Node(name: "unsqueeze", opType: "Unsqueeze", inputs: ["n", "axes"], outputs: ["n1"]),
+            Node(name: "concat", opType: "Concat", inputs: ["n1", "minus1"], outputs: ["target"], attributes: [("axis", .int(0))]),
+            Node(name: "reshape", opType: "Reshape", inputs: ["r", "target"], outputs: ["y"]),
+        ]
+        let graph = Graph(name: "g", nodes: nodes,
+                          initializers: [("w", w), ("zero", Tensor(shape: [], ints: [0])), ("axes", Tensor(shape: [1], ints: [0])),
+                                         ("minus1", Tensor(shape: [1], ints: [-1]))],
+                          inputs: [ValueInfo(name: "x", elementType: .float32, shape: [.symbolic("N"), .fixed(3), .fixed(5), .fixed(5)])],
+                          outputs: [ValueInfo(name: "y", elementType: .float32, shape: nil)])
+        let model = Model(opsets: [OperatorSet(domain: "", version: 13)], graph: graph)
+        let shapes = try ShapeInference.infer(model, inputShapes: ["x": [2, 3, 5, 5]], evaluate: NativeSession.evaluate)
+        #expect(shapes["y"] == [2, 100])
+        for batch in [2, 5] {
+            let x = Tensor(shape: [batch, 3, 5, 5], floats: (0..<(batch * 75)).map { Float($0 % 11) / 11 - 0.5 })
+            let reference = try NativeSession(model: model, threads: 1).run([x])[0]
+            #expect(reference.shape == [batch, 100])
+            for backend in NativeBackend.allCases {
+                let y = try NativeSession(model: model, threads: 2, backend: backend).run([x])[0]
+                #expect(y.shape == [batch, 100])
+                #expect(zip(y.floats, reference.floats).map { abs($0 - $1) }.max()! < 1e-5, "\(backend.rawValue), batch \(batch)")
+            }
+        }
+    }
+
     @Test("KENNING_PROFILE-style profiling reports every op with its kernel")
     func profileReport() throws {
         let (model, x) = try Self.digits()
