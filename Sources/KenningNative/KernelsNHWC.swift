@@ -75,7 +75,10 @@ enum ChannelsLast {
                                     for kx in kxLo..<kxHi {
                                         let src = xp + ((img * h + y0 + ky * dh) * w + x0 + kx * dw) * c
                                         if isMax {
-                                            for ch in 0..<c { dst[ch] = max(dst[ch], src[ch]) }
+                                            for ch in 0..<c {
+                                                let a = dst[ch], b = src[ch]
+                                                dst[ch] = b > a ? b : a
+                                            }
                                         } else {
                                             for ch in 0..<c { dst[ch] += src[ch] }
                                         }

@@ -56,7 +56,8 @@ struct LayoutPlan {
             if !anyCL {
                 continue
             }
-            let single = node.outputs.filter { !$0.isEmpty }.count == 1
+            // Dropout's optional mask output is never produced at inference.
+            let single = node.outputs.filter { !$0.isEmpty }.count == 1 || op == "Dropout"
             let perTensorQDQ = ["QuantizeLinear", "DequantizeLinear"].contains(op) && (constants(node).count > 1 ? constants(node)[1]?.count == 1 : false)
             if LayoutPlan.unary.contains(op) || LayoutPlan.elementwise.contains(op) || perTensorQDQ {
                 let operands = LayoutPlan.unary.contains(op) || perTensorQDQ ? Array(data.prefix(1)) : data

@@ -140,8 +140,14 @@ public final class NativeSession: InferenceSession {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
                     provider = backend.rawValue
                 } else if let layout, layout.channelsLastKernel.contains(index) {
-                    kernel = try NativeSession.channelsLastKernel(for: node, constants: constants(node), threads: self.threads)
-                    provider = "reference-nhwc"
+                    if ["MaxPool", "AveragePool"].contains(NativeOps.key(node)), let onednn = factory as? OneDNNFactory,
+                       let pool = OneDNNPool(node: node, onednn) {
+                        kernel = { a in [try pool.run(try NativeSession.required(a, 0, "X"), residual: nil)] }
+                        provider = "onednn"
+                    } else {
+                        kernel = try NativeSession.channelsLastKernel(for: node, constants: constants(node), threads: self.threads)
+                        provider = "reference-nhwc"
+                    }
                 }
                 var k = try kernel ?? NativeSession.kernel(for: node, opset: opset, threads: self.threads)
                 if let conversions = layout?.conversions[index], !conversions.isEmpty {
