@@ -199,6 +199,7 @@ enum CNNTestSet {
         let report = session.profileReport()
         #expect(report.contains("backend onednn"))
         #expect(report.contains("FusedConv [onednn]"))
-        #expect(report.contains("MaxPool [reference"))
+        #expect(report.contains("MaxPool [onednn]"))
+        #expect(report.contains("Softmax [reference]"))
     }
 }
