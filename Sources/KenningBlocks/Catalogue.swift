@@ -40,6 +40,7 @@ extension BlockRegistry {
         BlockEntry(RandomizedClassificationDataset.description, maker: .dataset { p throws(KenningError) in try RandomizedClassificationDataset(p) }),
         BlockEntry(ONNXImageClassifier.description, maker: .modelWrapper { p throws(KenningError) in try ONNXImageClassifier(p) }),
         BlockEntry(NativeGraphOptimizer.description, maker: .optimizer { p throws(KenningError) in try NativeGraphOptimizer(p) }),
+        BlockEntry(NativeQuantizer.description, maker: .optimizer { p throws(KenningError) in try NativeQuantizer(p) }),
         BlockEntry(NativeRuntime.description, maker: .runtime { p throws(KenningError) in try NativeRuntime(p) }),
         // Framework blocks, run in Kenning-protocol worker processes (KenningWorkers + workers/python).
         BlockEntry(PetDataset.description, maker: .dataset { p throws(KenningError) in try PetDataset(p) }),

@@ -41,6 +41,10 @@ public struct Tensor: Sendable, Equatable {
         case float([Float])
         case int64([Int64])
         case float16([UInt16])
+        /// Quantized values (ONNX INT8), e.g. QuantizeLinear outputs and QDQ weights.
+        case int8([Int8])
+        /// ONNX INT32 values (QDQ biases); other integer types are held as `int64`.
+        case int32([Int32])
     }
 
     public var shape: [Int]
@@ -63,6 +67,18 @@ public struct Tensor: Sendable, Equatable {
         self.storage = .float16(float16Bits)
     }
 
+    public init(shape: [Int], int8s: [Int8]) {
+        precondition(shape.reduce(1, *) == int8s.count, "shape \(shape) does not hold \(int8s.count) values")
+        self.shape = shape
+        self.storage = .int8(int8s)
+    }
+
+    public init(shape: [Int], int32s: [Int32]) {
+        precondition(shape.reduce(1, *) == int32s.count, "shape \(shape) does not hold \(int32s.count) values")
+        self.shape = shape
+        self.storage = .int32(int32s)
+    }
+
     public var count: Int { shape.reduce(1, *) }
 
     public var elementType: ElementType {
@@ -70,6 +86,8 @@ public struct Tensor: Sendable, Equatable {
         case .float: return .float32
         case .int64: return .int64
         case .float16: return .float16
+        case .int8: return .int8
+        case .int32: return .int32
         }
     }
 
@@ -79,6 +97,8 @@ public struct Tensor: Sendable, Equatable {
         case let .float(f): return f
         case let .int64(i): return i.map { Float($0) }
         case let .float16(h): return h.map { Float(halfBits: $0) }
+        case let .int8(i): return i.map { Float($0) }
+        case let .int32(i): return i.map { Float($0) }
         }
     }
 
@@ -88,6 +108,8 @@ public struct Tensor: Sendable, Equatable {
         case let .float(f): return f.map { Int64($0) }
         case let .int64(i): return i
         case let .float16(h): return h.map { Int64(Float(halfBits: $0)) }
+        case let .int8(i): return i.map { Int64($0) }
+        case let .int32(i): return i.map { Int64($0) }
         }
     }
 
@@ -96,6 +118,8 @@ public struct Tensor: Sendable, Equatable {
         case let .float(f): return f.count * 4
         case let .int64(i): return i.count * 8
         case let .float16(h): return h.count * 2
+        case let .int8(i): return i.count
+        case let .int32(i): return i.count * 4
         }
     }
 }

@@ -249,6 +249,7 @@ public enum ONNX {
                 values = et == .int64 ? int64Data : int32Data
             }
             try check(values.count)
+            if et == .int8 { return (name, Tensor(shape: dims, int8s: values.map { Int8(truncatingIfNeeded: $0) })) }
             return (name, Tensor(shape: dims, ints: values))
         case .string:
             throw ProtoReader.Malformed(reason: "string tensor \"\(name)\" is not supported")
@@ -330,6 +331,11 @@ public enum ONNX {
             for v in i { let b = UInt64(bitPattern: v); for k in 0..<8 { raw.append(UInt8((b >> (8 * UInt64(k))) & 0xFF)) } }
         case let .float16(h):
             for v in h { raw.append(UInt8(v & 0xFF)); raw.append(UInt8(v >> 8)) }
+        case let .int8(i):
+            raw = i.map { UInt8(bitPattern: $0) }
+        case let .int32(i):
+            raw.reserveCapacity(i.count * 4)
+            for v in i { let b = UInt32(bitPattern: v); for k in 0..<4 { raw.append(UInt8((b >> (8 * UInt32(k))) & 0xFF)) } }
         }
         w.bytes(9, raw)
     }

@@ -3,7 +3,9 @@ import KenningCore
 /// Static shape inference for the ops the project runs: every value's concrete shape for given input shapes.
 /// Mismatches are reported as bad input naming the node.
 public enum ShapeInference {
-    public static func infer(_ model: Model, inputShapes: [String: [Int]]) throws(KenningError) -> [String: [Int]] {
+    /// `evaluate`, when given, computes nodes whose inputs are all constant (weights built by ConstantOfShape,
+    /// Shape → Gather → Concat → Reshape chains), so shapes that depend on them are known.
+    public static func infer(_ model: Model, inputShapes: [String: [Int]], evaluate: NodeEvaluator? = nil) throws(KenningError) -> [String: [Int]] {
         var shapes: [String: [Int]] = [:]
         var constants = model.graph.initializers
         for (name, t) in model.graph.initializers { shapes[name] = t.shape }
@@ -20,6 +22,21 @@ public enum ShapeInference {
         let opset = model.defaultOpset
         for node in try model.graph.topologicallySorted() {
             let ins = node.inputs.map { $0.isEmpty ? nil : shapes[$0] }
+            if node.opType == "Shape", let x = ins.first ?? nil, node[attribute: "start"] == nil, node[attribute: "end"] == nil {
+                constants[node.outputs[0]] = Tensor(shape: [x.count], ints: x.map { Int64($0) })
+                shapes[node.outputs[0]] = [x.count]
+                continue
+            }
+            if let evaluate, node.opType != "Dropout", !node.presentInputs.isEmpty,
+               node.presentInputs.allSatisfy({ constants[$0] != nil }),
+               let outs = try? evaluate(node, node.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset)
+            {
+                for (name, t) in zip(node.outputs, outs) where !name.isEmpty {
+                    constants[name] = t
+                    shapes[name] = t.shape
+                }
+                continue
+            }
             do {
                 let outs = try outputShapes(node, ins, constants: constants, opset: opset)
                 for (name, s) in zip(node.outputs, outs) where !name.isEmpty { shapes[name] = s }
@@ -66,6 +83,10 @@ public enum ShapeInference {
 
     static func outputShapes(_ n: Node, _ ins: [[Int]?], constants: [String: Tensor], opset: Int) throws -> [[Int]] {
         switch n.opType {
+        case "QLinearConv":
+            var conv = n
+            conv.opType = "Conv"
+            return try outputShapes(conv, [ins.first ?? nil, ins.count > 3 ? ins[3] : nil], constants: constants, opset: opset)
         case "Conv", "FusedConv":
             let x = try need(ins, 0), w = try need(ins, 1)
             guard x.count == 4, w.count == 4 else { throw ShapeError(text: "only 2-D convolution is supported") }
@@ -112,7 +133,22 @@ public enum ShapeInference {
             return [out]
         case "Add", "Sub", "Mul", "Div":
             return [try broadcast(try need(ins, 0), try need(ins, 1))]
-        case "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "Cast":
+        case "Sum", "Max", "Min":
+            var out = try need(ins, 0)
+            for i in 1..<max(1, ins.count) { out = try broadcast(out, try need(ins, i)) }
+            return [out]
+        case "Shape":
+            return [[try need(ins, 0).count]]
+        case "ConstantOfShape":
+            guard let t = constants[n.inputs[0]] else { throw ShapeError(text: "the target shape is not a constant") }
+            return [t.ints.map { Int($0) }]
+        case "Gather":
+            let x = try need(ins, 0), idx = try need(ins, 1)
+            var ax = n.int("axis", default: 0)
+            if ax < 0 { ax += x.count }
+            guard ax >= 0, ax < x.count else { throw ShapeError(text: "axis out of range") }
+            return [Array(x.prefix(ax)) + idx + Array(x.suffix(from: ax + 1))]
+        case "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "Cast", "LRN", "QuantizeLinear", "DequantizeLinear":
             return [try need(ins, 0)]
         case "BatchNormalization":
             let x = try need(ins, 0)

@@ -50,6 +50,21 @@ enum Activation: Equatable {
     }
 }
 
+enum BinaryOp {
+    case add, sub, mul, div, max, min
+
+    @inline(__always) func apply(_ a: Float, _ b: Float) -> Float {
+        switch self {
+        case .add: return a + b
+        case .sub: return a - b
+        case .mul: return a * b
+        case .div: return a / b
+        case .max: return Swift.max(a, b)
+        case .min: return Swift.min(a, b)
+        }
+    }
+}
+
 struct Pads2D {
     var top = 0, left = 0, bottom = 0, right = 0
 }
@@ -78,7 +93,8 @@ func spatialOutput(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin
 enum Kernels {
     // MARK: Convolution
 
-    static func conv(x: Tensor, w: Tensor, b: Tensor?, node: Node, activation: Activation, threads: Int) throws -> Tensor {
+    /// `activation(conv(x, w) + b + z)`; `z` (ONNX Runtime FusedConv's residual input) has the output's shape.
+    static func conv(x: Tensor, w: Tensor, b: Tensor?, z: Tensor? = nil, node: Node, activation: Activation, threads: Int) throws -> Tensor {
         guard x.shape.count == 4, w.shape.count == 4 else {
             throw KernelError(reason: "only 2-D convolution (4-D input and weight) is supported, got input \(x.shape) and weight \(w.shape)")
         }
@@ -98,6 +114,8 @@ enum Kernels {
         guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(kh)x\(kw))") }
         if let b, b.count != m { throw KernelError(reason: "bias has \(b.count) values, expected \(m)") }
         let xs = x.floats, ws = w.floats, bs = b?.floats
+        let zs = z?.floats ?? []
+        if let z, z.shape != [n, m, oh, ow] { throw KernelError(reason: "residual input has shape \(z.shape), expected \([n, m, oh, ow])") }
         let mPerGroup = m / group
         var out = [Float](repeating: 0, count: n * m * oh * ow)
         let (sh, sw, dh, dw, pt, pl) = (strides[0], strides[1], dil[0], dil[1], hy.begin, wx.begin)
@@ -132,6 +150,10 @@ enum Kernels {
                                     }
                                 }
                             }
+                            if !zs.isEmpty {
+                                let base = (img * m + oc) * oh * ow
+                                for i in 0..<(oh * ow) { dst[i] += zs[base + i] }
+                            }
                             if activation != .none {
                                 for i in 0..<(oh * ow) { dst[i] = activation.apply(dst[i]) }
                             }
@@ -145,7 +167,7 @@ enum Kernels {
 
     // MARK: Pooling
 
-    static func pool(x: Tensor, node: Node, isMax: Bool) throws -> Tensor {
+    static func pool(x: Tensor, node: Node, isMax: Bool, threads: Int = 1) throws -> Tensor {
         guard x.shape.count == 4 else { throw KernelError(reason: "only 2-D pooling (4-D input) is supported, got \(x.shape)") }
         guard let k = node.ints("kernel_shape"), k.count == 2 else { throw KernelError(reason: "kernel_shape must have 2 values") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -160,33 +182,45 @@ enum Kernels {
         let (oh, ow) = (hy.out, wx.out)
         guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(k))") }
         let xs = x.floats
-        var out = [Float](repeating: 0, count: n * c * oh * ow)
-        for plane in 0..<(n * c) {
-            let base = plane * h * w
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var acc: Float = isMax ? -.infinity : 0
-                    var used = 0
-                    for ky in 0..<k[0] {
-                        let iy = oy * strides[0] - hy.begin + ky * dil[0]
-                        for kx in 0..<k[1] {
-                            let ix = ox * strides[1] - wx.begin + kx * dil[1]
-                            if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
-                            let v = xs[base + iy * w + ix]
-                            if isMax { acc = max(acc, v) } else { acc += v }
-                            used += 1
+        let (kh, kw, sh, sw, dh, dw) = (k[0], k[1], strides[0], strides[1], dil[0], dil[1])
+        let out = makeFloats(n * c * oh * ow) { o in
+            xs.withUnsafeBufferPointer { xb in
+                let xp = xb.baseAddress!
+                parallelFor(n * c, threads: n * c * oh * ow * kh * kw >= 100_000 ? threads : 1) { planes in
+                    for plane in planes {
+                        let src = xp + plane * h * w
+                        let dst = o + plane * oh * ow
+                        for oy in 0..<oh {
+                            let y0 = oy * sh - hy.begin
+                            let kyLo = y0 >= 0 ? 0 : (-y0 + dh - 1) / dh
+                            let kyHi = min(kh, (h - y0 + dh - 1) / dh)
+                            for ox in 0..<ow {
+                                let x0 = ox * sw - wx.begin
+                                let kxLo = x0 >= 0 ? 0 : (-x0 + dw - 1) / dw
+                                let kxHi = min(kw, (w - x0 + dw - 1) / dw)
+                                var acc: Float = isMax ? -.infinity : 0
+                                if kyLo < kyHi, kxLo < kxHi {
+                                    for ky in kyLo..<kyHi {
+                                        let row = src + (y0 + ky * dh) * w + x0
+                                        if isMax {
+                                            for kx in kxLo..<kxHi { acc = max(acc, row[kx * dw]) }
+                                        } else {
+                                            for kx in kxLo..<kxHi { acc += row[kx * dw] }
+                                        }
+                                    }
+                                }
+                                if !isMax {
+                                    var divisor = max(0, kyHi - kyLo) * max(0, kxHi - kxLo)
+                                    if includePad {
+                                        let y1 = min(y0 + kh, h + hy.end), x1 = min(x0 + kw, w + wx.end)
+                                        divisor = (y1 - y0) * (x1 - x0)
+                                    }
+                                    acc /= Float(max(divisor, 1))
+                                }
+                                dst[oy * ow + ox] = acc
+                            }
                         }
                     }
-                    if !isMax {
-                        var divisor = used
-                        if includePad {
-                            let y0 = oy * strides[0] - hy.begin, x0 = ox * strides[1] - wx.begin
-                            let y1 = min(y0 + k[0], h + hy.end), x1 = min(x0 + k[1], w + wx.end)
-                            divisor = (y1 - y0) * (x1 - x0)
-                        }
-                        acc /= Float(max(divisor, 1))
-                    }
-                    out[(plane * oh + oy) * ow + ox] = acc
                 }
             }
         }
@@ -287,10 +321,16 @@ enum Kernels {
         }
         let (s, b, mu, v) = (scale.floats, bias.floats, mean.floats, variance.floats)
         let inner = x.shape.dropFirst(2).reduce(1, *)
-        var out = x.floats
-        for i in 0..<out.count {
-            let ch = (i / inner) % c
-            out[i] = (out[i] - mu[ch]) / (v[ch] + epsilon).squareRoot() * s[ch] + b[ch]
+        let mult = (0..<c).map { s[$0] / (v[$0] + epsilon).squareRoot() }
+        let shift = (0..<c).map { b[$0] - mu[$0] * mult[$0] }
+        let xs = x.floats
+        let out = makeFloats(xs.count) { o in
+            xs.withUnsafeBufferPointer { p in
+                for plane in 0..<(xs.count / max(inner, 1)) {
+                    let (m, a) = (mult[plane % c], shift[plane % c])
+                    for i in (plane * inner)..<((plane + 1) * inner) { o[i] = p[i] * m + a }
+                }
+            }
         }
         return Tensor(shape: x.shape, floats: out)
     }
@@ -378,12 +418,123 @@ enum Kernels {
         return out
     }
 
-    static func binary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
+    static func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) throws -> Tensor {
+        if case .int64 = a.storage, case .int64 = b.storage {
+            let shape = try broadcastShape(a.shape, b.shape)
+            let av = try broadcastTo(a, shape: shape), bv = try broadcastTo(b, shape: shape)
+            return Tensor(shape: shape, ints: zip(av, bv).map { Int64(op.apply($0, $1)) })
+        }
         let shape = try broadcastShape(a.shape, b.shape)
-        let av = try broadcastTo(a, shape: shape), bv = try broadcastTo(b, shape: shape)
-        var out = [Float](repeating: 0, count: av.count)
-        for i in 0..<out.count { out[i] = f(av[i], bv[i]) }
+        let count = shape.reduce(1, *)
+        let av = a.floats, bv = b.floats
+        // Fast paths: equal shapes, a scalar operand, and a per-channel operand ([C,1,1] or [1,C,1,1]) on NCHW data.
+        if a.shape == shape, b.shape == shape || bv.count == 1 || channelwise(b.shape, of: shape) {
+            return Tensor(shape: shape, floats: combine(av, bv, shape: shape, op, swapped: false))
+        }
+        if b.shape == shape, av.count == 1 || channelwise(a.shape, of: shape) {
+            return Tensor(shape: shape, floats: combine(bv, av, shape: shape, op, swapped: true))
+        }
+        let ab = try broadcastTo(a, shape: shape), bb = try broadcastTo(b, shape: shape)
+        let out = makeFloats(count) { o in for i in 0..<count { o[i] = op.apply(ab[i], bb[i]) } }
         return Tensor(shape: shape, floats: out)
+    }
+
+    /// True when `s` holds one value per channel (axis 1) of `shape`.
+    static func channelwise(_ s: [Int], of shape: [Int]) -> Bool {
+        guard shape.count >= 2 else { return false }
+        let padded = Array(repeating: 1, count: max(0, shape.count - s.count)) + s
+        return padded.count == shape.count && padded[1] == shape[1]
+            && padded.enumerated().allSatisfy { $0.offset == 1 || $0.element == 1 }
+    }
+
+    /// `full ∘ other` where `other` has the same count, one value, or one value per channel.
+    static func combine(_ full: [Float], _ other: [Float], shape: [Int], _ op: BinaryOp, swapped: Bool) -> [Float] {
+        let count = full.count
+        let channels = shape.count >= 2 ? shape[1] : 1
+        let inner = shape.count >= 2 ? shape.dropFirst(2).reduce(1, *) : 1
+        return makeFloats(count) { o in
+            full.withUnsafeBufferPointer { f in
+                other.withUnsafeBufferPointer { g in
+                    if g.count == count {
+                        switch (op, swapped) {
+                        case (.add, _): for i in 0..<count { o[i] = f[i] + g[i] }
+                        case (.mul, _): for i in 0..<count { o[i] = f[i] * g[i] }
+                        case (_, false): for i in 0..<count { o[i] = op.apply(f[i], g[i]) }
+                        case (_, true): for i in 0..<count { o[i] = op.apply(g[i], f[i]) }
+                        }
+                    } else {
+                        let per = g.count == 1 ? count : inner
+                        for block in 0..<(count / per) {
+                            let v = g.count == 1 ? g[0] : g[block % channels]
+                            let base = block * per
+                            switch (op, swapped) {
+                            case (.add, _): for i in base..<(base + per) { o[i] = f[i] + v }
+                            case (.mul, _): for i in base..<(base + per) { o[i] = f[i] * v }
+                            case (_, false): for i in base..<(base + per) { o[i] = op.apply(f[i], v) }
+                            case (_, true): for i in base..<(base + per) { o[i] = op.apply(v, f[i]) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func relu(_ x: Tensor) -> Tensor {
+        let v = x.floats
+        return Tensor(shape: x.shape, floats: makeFloats(v.count) { o in
+            v.withUnsafeBufferPointer { p in for i in 0..<v.count { o[i] = max(p[i], 0) } }
+        })
+    }
+
+    /// Local response normalization across channels (NCHW).
+    static func lrn(_ x: Tensor, size: Int, alpha: Float, beta: Float, bias: Float) throws -> Tensor {
+        guard x.shape.count >= 3 else { throw KernelError(reason: "LRN needs an input of rank ≥ 3, got \(x.shape)") }
+        let (n, c) = (x.shape[0], x.shape[1])
+        let inner = x.shape.dropFirst(2).reduce(1, *)
+        let before = (size - 1) / 2, after = size - 1 - before
+        let v = x.floats
+        let scale = alpha / Float(size)
+        let out = makeFloats(v.count) { o in
+            v.withUnsafeBufferPointer { p in
+                var sums = [Float](repeating: 0, count: inner)
+                for img in 0..<n {
+                    for ch in 0..<c {
+                        for i in 0..<inner { sums[i] = 0 }
+                        for k in max(0, ch - before)...min(c - 1, ch + after) {
+                            let q = p.baseAddress! + (img * c + k) * inner
+                            for i in 0..<inner { sums[i] += q[i] * q[i] }
+                        }
+                        let base = (img * c + ch) * inner
+                        for i in 0..<inner { o[base + i] = p[base + i] / powf(bias + scale * sums[i], beta) }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, floats: out)
+    }
+
+    /// ONNX Gather: picks slices of `data` along `axis` (negative indices count from the end).
+    static func gather(_ data: Tensor, indices: Tensor, axis: Int) throws -> Tensor {
+        let rank = data.shape.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard ax >= 0, ax < rank else { throw KernelError(reason: "axis \(axis) out of range for shape \(data.shape)") }
+        let dim = data.shape[ax]
+        let idx = try indices.ints.map { i -> Int in
+            let j = Int(i) < 0 ? Int(i) + dim : Int(i)
+            guard j >= 0, j < dim else { throw KernelError(reason: "index \(i) out of range for axis of size \(dim)") }
+            return j
+        }
+        let outer = data.shape.prefix(ax).reduce(1, *), inner = data.shape.suffix(from: ax + 1).reduce(1, *)
+        let shape = Array(data.shape.prefix(ax)) + indices.shape + Array(data.shape.suffix(from: ax + 1))
+        func pick<T>(_ v: [T]) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(outer * idx.count * inner)
+            for o in 0..<outer { for j in idx { out.append(contentsOf: v[((o * dim + j) * inner)..<((o * dim + j + 1) * inner)]) } }
+            return out
+        }
+        if case let .int64(v) = data.storage { return Tensor(shape: shape, ints: pick(v)) }
+        return Tensor(shape: shape, floats: pick(data.floats))
     }
 
     // MARK: Shape manipulation
@@ -442,6 +593,18 @@ enum Kernels {
         }
         let outer = first.shape.prefix(ax).reduce(1, *)
         let inner = first.shape.suffix(from: ax + 1).reduce(1, *)
+        var shape = first.shape
+        shape[ax] = xs.reduce(0) { $0 + $1.shape[ax] }
+        if xs.allSatisfy({ if case .int64 = $0.storage { return true } else { return false } }) {
+            var ints: [Int64] = []
+            for o in 0..<outer {
+                for t in xs {
+                    let chunk = t.shape[ax] * inner
+                    ints.append(contentsOf: t.ints[(o * chunk)..<((o + 1) * chunk)])
+                }
+            }
+            return Tensor(shape: shape, ints: ints)
+        }
         var out: [Float] = []
         out.reserveCapacity(xs.reduce(0) { $0 + $1.count })
         let values = xs.map(\.floats)
@@ -451,8 +614,6 @@ enum Kernels {
                 out.append(contentsOf: v[(o * chunk)..<((o + 1) * chunk)])
             }
         }
-        var shape = first.shape
-        shape[ax] = xs.reduce(0) { $0 + $1.shape[ax] }
         return Tensor(shape: shape, floats: out)
     }
 }

@@ -8,6 +8,7 @@ public enum NativeOps {
         "Conv", "Gemm", "MatMul", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Add", "Sub", "Mul", "Div", "MaxPool",
         "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "Flatten", "Reshape", "Transpose",
         "Concat", "Softmax", "Identity", "Dropout", "Constant", "Cast", "Squeeze", "Unsqueeze",
+        "LRN", "Sum", "Max", "Min", "ConstantOfShape", "Shape", "Gather", "QuantizeLinear", "DequantizeLinear",
         "com.microsoft.FusedConv", "com.microsoft.FusedGemm",
     ]
 
@@ -21,85 +22,328 @@ public enum NativeOps {
     }
 }
 
-/// A model planned for the reference backend: nodes in order, each bound to its kernel.
+/// A model planned for execution: constants evaluated once, nodes in order, each bound to its kernel.
+///
+/// With a backend other than `reference`, BatchNormalization is first folded into the preceding convolutions and
+/// activations are fused into them (as ONNX Runtime does when it loads a model), and Conv/Gemm/MatMul with
+/// constant weights run on the backend, weights packed once and primitives created once per input shape.
 public final class NativeSession: InferenceSession {
     typealias Kernel = ([Tensor?]) throws -> [Tensor]
 
-    private let steps: [(node: Node, kernel: Kernel)]
-    private let constants: [String: Tensor]
-    private let inputNames: [String]
-    private let outputNames: [String]
-    public let threads: Int
+    struct Step {
+        let node: Node
+        let kernel: Kernel
+        let inputs: [Int?]
+        let outputs: [Int?]
+        /// Slots whose last reader is this step (freed right after it).
+        var release: [Int] = []
+        /// Where the kernel comes from ("onednn", "reference", …), for the profile.
+        let provider: String
+    }
 
-    public init(model: Model, threads: Int) throws(KenningError) {
+    private let steps: [Step]
+    private let initialSlots: [Tensor?]
+    private let inputSlots: [Int]
+    private let outputSlots: [Int]
+    private let factory: (any OperatorFactory)?
+    /// XNNPACK context (thread pool) of the int8 convolutions, when the model has any.
+    private let int8Context: XNNPACKFactory?
+    /// Graph outputs left channels-last by the plan (converted to NCHW before they are returned).
+    private let outputChannelsLast: [Bool]
+    public let threads: Int
+    public let backend: NativeBackend
+    /// Per-step wall time in nanoseconds, summed over runs (only when profiling).
+    private var profileNanos: [UInt64]
+    private var profiledRuns = 0
+    public let profiling: Bool
+    /// Called with every value a node produces (calibration); values may be channels-last on oneDNN/XNNPACK.
+    public var observer: ((String, Tensor) -> Void)?
+
+    /// Plans `model` for `backend` with `threads` worker threads. `profile` (or `KENNING_PROFILE=1`) records per-op times,
+    /// printed to standard error when the session ends.
+    ///
+    /// `keepIntermediates` skips the fusions that remove values (residual and activation fusion), so an `observer`
+    /// sees every value of the graph (calibration).
+    public init(model original: Model, threads: Int, backend requested: NativeBackend = .reference, profile: Bool = false,
+                keepIntermediates: Bool = false) throws(KenningError) {
         self.threads = max(1, threads)
-        let unsupported = NativeOps.unsupportedNodes(in: model)
+        let backend = requested.resolved
+        self.backend = backend
+        self.profiling = profile || ProcessInfo.processInfo.environment["KENNING_PROFILE"].map { $0 != "" && $0 != "0" } ?? false
+        let unsupported = NativeOps.unsupportedNodes(in: original)
         if let first = unsupported.first {
             let ops = Set(unsupported.map(NativeOps.key)).sorted().joined(separator: ", ")
             throw .badInput("the native runtime cannot run \(first.label): unsupported op(s) \(ops)",
                             fix: "use a runtime that supports these ops, or remove them from the model")
         }
-        var constants = model.graph.initializers
-        var steps: [(Node, Kernel)] = []
+        var model = original
         let opset = model.defaultOpset
+        if backend != .reference { QuantizedConvFusion.fuse(&model) }
+        _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
+        if backend != .reference, !keepIntermediates {
+            _ = GraphPasses.foldBatchNorm(&model)
+            NativeSession.fuseResiduals(&model)
+            _ = GraphPasses.fuseActivations(&model)
+            _ = GraphPasses.removeDeadNodes(&model)
+        }
+        switch backend {
+        case .reference, .auto: factory = nil
+        case .openblas: factory = OpenBLASFactory(threads: self.threads)
+        case .onednn: factory = try OneDNNFactory(threads: self.threads)
+        case .xnnpack: factory = try XNNPACKFactory(threads: self.threads)
+        }
+        var slotOf: [String: Int] = [:]
+        var initial: [Tensor?] = []
+        func slot(_ name: String) -> Int {
+            if let s = slotOf[name] { return s }
+            slotOf[name] = initial.count
+            initial.append(nil)
+            return initial.count - 1
+        }
+        for (name, t) in model.graph.initializers { initial[slot(name)] = t }
+        let inputSlots = model.graph.runtimeInputs.map { slot($0.name) }
+        var nodes: [Node] = []
         for node in try model.graph.topologicallySorted() {
             if node.opType == "Constant" {
-                guard case let .tensor(t)? = node[attribute: "value"] else {
-                    if case let .floats(f)? = node[attribute: "value_floats"] {
-                        constants[node.outputs[0]] = Tensor(shape: [f.count], floats: f)
-                        continue
-                    }
-                    if case let .ints(i)? = node[attribute: "value_ints"] {
-                        constants[node.outputs[0]] = Tensor(shape: [i.count], ints: i.map { Int64($0) })
-                        continue
-                    }
-                    if case let .float(f)? = node[attribute: "value_float"] {
-                        constants[node.outputs[0]] = Tensor(shape: [], floats: [f])
-                        continue
-                    }
-                    if case let .int(i)? = node[attribute: "value_int"] {
-                        constants[node.outputs[0]] = Tensor(shape: [], ints: [Int64(i)])
-                        continue
-                    }
-                    throw .badInput("\(node.label) has no supported value attribute", fix: "re-export the model")
-                }
-                constants[node.outputs[0]] = t
-                continue
+                initial[slot(node.outputs[0])] = try NativeSession.constantValue(node)
+            } else {
+                nodes.append(node)
             }
+        }
+        func constants(_ node: Node) -> [Tensor?] { node.inputs.map { $0.isEmpty ? nil : slotOf[$0].flatMap { initial[$0] } } }
+        let layout: LayoutPlan? = factory?.prefersChannelsLast == true
+            ? LayoutPlan(model: model, nodes: nodes, constants: constants, backendConv: { NativeSession.isBackendConv($0, constants($0)) })
+            : nil
+        var steps: [Step] = []
+        var int8Context: XNNPACKFactory? = nil
+        for (index, node) in nodes.enumerated() {
             do {
-                steps.append((node, try NativeSession.kernel(for: node, opset: opset, threads: self.threads)))
+                var kernel: Kernel? = nil
+                var provider = "reference"
+                let inCL = layout.map { node.inputs.first.map($0.channelsLast.contains) ?? false } ?? false
+                let outCL = layout.map { node.outputs.first.map($0.channelsLast.contains) ?? false } ?? false
+                if NativeOps.key(node) == "kenning.native.QLinearConv", let spec = QConvSpec(node: node, constants: constants(node)) {
+                    if int8Context == nil { int8Context = try XNNPACKFactory(threads: self.threads) }
+                    let pool = int8Context?.pool, threads = self.threads
+                    let xnnpack = { XNNPACKQConv(spec, pool: pool, threads: threads, inputChannelsLast: inCL, outputChannelsLast: outCL) }
+                    let planned: any PlannedOperator
+                    if let onednn = factory as? OneDNNFactory {
+                        planned = OneDNNQConv(spec, onednn, inputChannelsLast: inCL, outputChannelsLast: outCL, fallback: xnnpack)
+                        provider = "onednn-int8"
+                    } else {
+                        planned = xnnpack()
+                        provider = "xnnpack-int8"
+                    }
+                    kernel = { a in [try planned.run(try NativeSession.required(a, 0, "x"), residual: nil)] }
+                } else if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
+                                                                         inputChannelsLast: inCL, outputChannelsLast: outCL) {
+                    kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
+                    provider = backend.rawValue
+                } else if let layout, layout.channelsLastKernel.contains(index) {
+                    if ["MaxPool", "AveragePool"].contains(NativeOps.key(node)), let onednn = factory as? OneDNNFactory,
+                       let pool = OneDNNPool(node: node, onednn) {
+                        kernel = { a in [try pool.run(try NativeSession.required(a, 0, "X"), residual: nil)] }
+                        provider = "onednn"
+                    } else {
+                        kernel = try NativeSession.channelsLastKernel(for: node, constants: constants(node), threads: self.threads)
+                        provider = "reference-nhwc"
+                    }
+                }
+                var k = try kernel ?? NativeSession.kernel(for: node, opset: opset, threads: self.threads)
+                if let conversions = layout?.conversions[index], !conversions.isEmpty {
+                    let base = k, threads = self.threads
+                    k = { a in
+                        var a = a
+                        for (i, c) in conversions {
+                            if let t = a[i] { a[i] = c == .toNCHW ? ChannelsLast.toNCHW(t, threads: threads) : ChannelsLast.toNHWC(t, threads: threads) }
+                        }
+                        return try base(a)
+                    }
+                }
+                steps.append(Step(node: node, kernel: k, inputs: node.inputs.map { $0.isEmpty ? nil : slot($0) },
+                                  outputs: node.outputs.map { $0.isEmpty ? nil : slot($0) }, provider: provider))
             } catch let e as KernelError {
                 throw .badInput("cannot plan \(node.label): \(e.reason)", fix: "check the model; this node's attributes are not supported")
+            } catch let e as KenningError {
+                throw e
             } catch {
                 throw .badInput("cannot plan \(node.label): \(error)")
             }
         }
+        self.outputChannelsLast = model.graph.outputs.map { layout?.channelsLast.contains($0.name) ?? false }
+        self.int8Context = int8Context
+        let outputSlots = model.graph.outputs.map { slot($0.name) }
+        // Free each intermediate value after its last reader.
+        var lastUse: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() { for s in step.inputs.compactMap({ $0 }) { lastUse[s] = i } }
+        let keep = Set(outputSlots).union(initial.indices.filter { initial[$0] != nil })
+        for (s, i) in lastUse where !keep.contains(s) { steps[i].release.append(s) }
         self.steps = steps
-        self.constants = constants
-        self.inputNames = model.graph.runtimeInputs.map(\.name)
-        self.outputNames = model.graph.outputs.map(\.name)
+        self.initialSlots = initial
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
+        self.profileNanos = [UInt64](repeating: 0, count: steps.count)
+    }
+
+    deinit {
+        if profiling, profiledRuns > 0 {
+            FileHandle.standardError.write(Data((profileReport() + "\n").utf8))
+        }
+    }
+
+    /// Kernel provider of each planned node, in execution order (for tests and reports).
+    public var plannedProviders: [(node: String, op: String, provider: String)] {
+        steps.map { ($0.node.name, NativeOps.key($0.node), $0.provider) }
     }
 
     public func run(_ inputs: [Tensor]) throws(KenningError) -> [Tensor] {
-        guard inputs.count == inputNames.count else {
-            throw .failure("the model takes \(inputNames.count) input(s), got \(inputs.count)")
+        guard inputs.count == inputSlots.count else {
+            throw .failure("the model takes \(inputSlots.count) input(s), got \(inputs.count)")
         }
-        var values = constants
-        for (name, t) in zip(inputNames, inputs) { values[name] = t }
-        for (node, kernel) in steps {
-            let args = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+        var values = initialSlots
+        for (s, t) in zip(inputSlots, inputs) { values[s] = t }
+        factory?.prepareRun()
+        for (i, step) in steps.enumerated() {
+            let args = step.inputs.map { $0.flatMap { values[$0] } }
+            let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             do {
-                let outs = try kernel(args)
-                for (name, t) in zip(node.outputs, outs) where !name.isEmpty { values[name] = t }
+                let outs = try step.kernel(args)
+                for (s, t) in zip(step.outputs, outs) { if let s { values[s] = t } }
+                if let observer { for (name, t) in zip(step.node.outputs, outs) where !name.isEmpty { observer(name, t) } }
             } catch let e as KernelError {
-                throw .failure("\(node.label) failed: \(e.reason)", fix: "check that the input matches the model's IO specification")
+                throw .failure("\(step.node.label) failed: \(e.reason)", fix: "check that the input matches the model's IO specification")
+            } catch let e as KenningError {
+                throw e
             } catch {
-                throw .failure("\(node.label) failed: \(error)")
+                throw .failure("\(step.node.label) failed: \(error)")
+            }
+            if profiling { profileNanos[i] += DispatchTime.now().uptimeNanoseconds - start }
+            for s in step.release { values[s] = nil }
+        }
+        if profiling { profiledRuns += 1 }
+        let threads = self.threads
+        return try zip(outputSlots, outputChannelsLast).map { (s: Int, channelsLast: Bool) throws(KenningError) -> Tensor in
+            guard let t = values[s] else { throw .failure("the model did not produce all of its outputs") }
+            return channelsLast ? ChannelsLast.toNCHW(t, threads: threads) : t
+        }
+    }
+
+    /// Per-op time table: by op type, then the 15 slowest nodes (milliseconds per run).
+    public func profileReport() -> String {
+        let runs = Double(max(profiledRuns, 1))
+        let total = Double(profileNanos.reduce(0, +)) / 1e6 / runs
+        var byOp: [String: (ms: Double, count: Int)] = [:]
+        for (step, ns) in zip(steps, profileNanos) {
+            let key = "\(NativeOps.key(step.node)) [\(step.provider)]"
+            byOp[key, default: (0, 0)].ms += Double(ns) / 1e6 / runs
+            byOp[key, default: (0, 0)].count += 1
+        }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func ms(_ v: Double) -> String { String(format: "%9.3f", v) }
+        var lines = ["native profile: backend \(backend.rawValue), \(threads) thread(s), \(profiledRuns) run(s), \(ms(total)) ms per run",
+                     "  " + pad("op [kernel]", 36) + "  nodes        ms      %"]
+        for (key, v) in byOp.sorted(by: { $0.value.ms > $1.value.ms }) {
+            lines.append("  " + pad(key, 36) + String(format: "  %5d", v.count) + " " + ms(v.ms) + String(format: " %6.1f", total > 0 ? 100 * v.ms / total : 0))
+        }
+        lines.append("  slowest nodes:")
+        let slowest = zip(steps, profileNanos).sorted { $0.1 > $1.1 }.prefix(15)
+        for (step, ns) in slowest {
+            lines.append("  " + pad(step.node.label, 50) + " " + ms(Double(ns) / 1e6 / runs))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A backend operator for a heavy node with constant weights, or nil to use the reference kernel.
+    /// Folds `Add`/`Sum(conv(x), r)` (and a following Relu) into the convolution as ONNX Runtime's FusedConv with
+    /// residual input Z, so backends add the residual (oneDNN: a sum post-op) before the activation.
+    static func fuseResiduals(_ model: inout Model) {
+        var inputShapes: [String: [Int]] = [:]
+        for input in model.graph.runtimeInputs { inputShapes[input.name] = (input.shape ?? []).map { $0.value ?? 1 } }
+        guard let shapes = try? ShapeInference.infer(model, inputShapes: inputShapes, evaluate: NativeSession.evaluate) else { return }
+        var g = model.graph
+        let uses = g.useCounts()
+        let outputs = Set(g.outputs.map(\.name))
+        var producer: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() { for o in n.outputs { producer[o] = i } }
+        var consumers: [String: [Int]] = [:]
+        for (i, n) in g.nodes.enumerated() { for v in n.presentInputs { consumers[v, default: []].append(i) } }
+        var remove = Set<Int>()
+        var fused = false
+        for (ai, add) in g.nodes.enumerated() where ["Add", "Sum"].contains(add.opType) && add.domain.isEmpty && add.presentInputs.count == 2 {
+            guard let out = add.outputs.first, let shape = shapes[out], shape.count == 4 else { continue }
+            for (k, v) in add.inputs.enumerated() {
+                let other = add.inputs[1 - k]
+                guard let ci = producer[v], !remove.contains(ci), shapes[other] == shape, shapes[v] == shape,
+                      uses[v] == 1, !outputs.contains(v), g.initializers[other] == nil else { continue }
+                var conv = g.nodes[ci]
+                guard conv.opType == "Conv" && conv.domain.isEmpty || conv.opType == "FusedConv" && conv.domain == "com.microsoft" && conv.string("activation") == nil,
+                      conv.inputs.count <= 3, g.initializers[conv.inputs.count > 1 ? conv.inputs[1] : ""] != nil else { continue }
+                // The residual must be computed before the convolution runs: it may not depend on the conv's output.
+                if let oi = producer[other], oi > ci { continue }
+                while conv.inputs.count < 3 { conv.inputs.append("") }
+                conv.inputs.append(other)
+                conv.opType = "FusedConv"
+                conv.domain = "com.microsoft"
+                var result = out
+                if let readers = consumers[out], readers.count == 1, !outputs.contains(out), g.nodes[readers[0]].opType == "Relu" {
+                    conv.attributes.append(("activation", .string("Relu")))
+                    remove.insert(readers[0])
+                    result = g.nodes[readers[0]].outputs[0]
+                }
+                conv.outputs = [result]
+                g.nodes[ci] = conv
+                remove.insert(ai)
+                fused = true
+                break
             }
         }
-        return try outputNames.map { (name: String) throws(KenningError) -> Tensor in
-            guard let t = values[name] else { throw .failure("the model did not produce its output \"\(name)\"") }
-            return t
+        guard fused else { return }
+        g.nodes = g.nodes.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
+        model.graph = g
+        if !model.opsets.contains(where: { $0.domain == "com.microsoft" }) { model.opsets.append(OperatorSet(domain: "com.microsoft", version: 1)) }
+    }
+
+    /// True for a convolution whose weights (and bias) are constants, which a backend can prepack.
+    static func isBackendConv(_ node: Node, _ constants: [Tensor?]) -> Bool {
+        let op = NativeOps.key(node)
+        if op == "kenning.native.QLinearConv" { return constants.count > 3 && constants[3]?.shape.count == 4 }
+        guard op == "Conv" || op == "com.microsoft.FusedConv", constants.count > 1, let w = constants[1], w.shape.count == 4 else { return false }
+        return node.inputs.count < 3 || node.inputs[2].isEmpty || constants[2] != nil
+    }
+
+    static func planned(_ node: Node, constants: [Tensor?], factory: any OperatorFactory, inputChannelsLast: Bool = false,
+                        outputChannelsLast: Bool = false) throws -> (any PlannedOperator)? {
+        let op = NativeOps.key(node)
+        func constant(_ i: Int) -> Tensor? { i < constants.count ? constants[i] : nil }
+        switch op {
+        case "Conv", "com.microsoft.FusedConv":
+            guard isBackendConv(node, constants), let w = constant(1) else { return nil }
+            let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
+            return try factory.conv(try ConvSpec(node: node, weights: w, bias: constant(2), activation: act),
+                                    inputChannelsLast: inputChannelsLast, outputChannelsLast: outputChannelsLast)
+        case "Gemm", "com.microsoft.FusedGemm":
+            guard let b = constant(1), node.inputs.count < 3 || node.inputs[2].isEmpty || constant(2) != nil else { return nil }
+            let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
+            guard let spec = DenseSpec.gemm(node: node, b: b, c: constant(2), activation: act) else { return nil }
+            return try factory.dense(spec)
+        case "MatMul":
+            guard let b = constant(1), let spec = DenseSpec.matmul(node: node, b: b) else { return nil }
+            return try factory.dense(spec)
+        default:
+            return nil
+        }
+    }
+
+    static func constantValue(_ node: Node) throws(KenningError) -> Tensor {
+        switch node[attribute: "value"] ?? node[attribute: "value_floats"] ?? node[attribute: "value_ints"]
+            ?? node[attribute: "value_float"] ?? node[attribute: "value_int"]
+        {
+        case let .tensor(t)?: return t
+        case let .floats(f)?: return Tensor(shape: [f.count], floats: f)
+        case let .ints(i)?: return Tensor(shape: [i.count], ints: i.map { Int64($0) })
+        case let .float(f)?: return Tensor(shape: [], floats: [f])
+        case let .int(i)?: return Tensor(shape: [], ints: [Int64(i)])
+        default: throw .badInput("\(node.label) has no supported value attribute", fix: "re-export the model")
         }
     }
 
@@ -114,14 +358,14 @@ public final class NativeSession: InferenceSession {
         case "Conv", "com.microsoft.FusedConv":
             let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
             return { a in [try Kernels.conv(x: try required(a, 0, "X"), w: try required(a, 1, "W"), b: a.count > 2 ? a[2] : nil,
-                                            node: node, activation: act, threads: threads)] }
+                                            z: a.count > 3 ? a[3] : nil, node: node, activation: act, threads: threads)] }
         case "Gemm", "com.microsoft.FusedGemm":
             let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
             return { a in [try Kernels.gemm(a: try required(a, 0, "A"), b: try required(a, 1, "B"), c: a.count > 2 ? a[2] : nil,
                                             node: node, activation: act, threads: threads)] }
         case "MatMul":
             return { a in [try Kernels.matmul(a: try required(a, 0, "A"), b: try required(a, 1, "B"), threads: threads)] }
-        case "Relu": return { a in [Kernels.unary(try required(a, 0, "X")) { $0 > 0 ? $0 : 0 }] }
+        case "Relu": return { a in [Kernels.relu(try required(a, 0, "X"))] }
         case "Sigmoid": return { a in [Kernels.unary(try required(a, 0, "X")) { 1 / (1 + expf(-$0)) }] }
         case "Tanh": return { a in [Kernels.unary(try required(a, 0, "X")) { tanhf($0) }] }
         case "LeakyRelu":
@@ -134,12 +378,58 @@ public final class NativeSession: InferenceSession {
                 let hi = opset >= 11 ? (a.count > 2 ? a[2]?.floats.first ?? .infinity : .infinity) : attrMax
                 return [Kernels.unary(try required(a, 0, "X")) { min(max($0, lo), hi) }]
             }
-        case "Add": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), +)] }
-        case "Sub": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), -)] }
-        case "Mul": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), *)] }
-        case "Div": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), /)] }
-        case "MaxPool": return { a in [try Kernels.pool(x: try required(a, 0, "X"), node: node, isMax: true)] }
-        case "AveragePool": return { a in [try Kernels.pool(x: try required(a, 0, "X"), node: node, isMax: false)] }
+        case "Add": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), .add)] }
+        case "Sub": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), .sub)] }
+        case "Mul": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), .mul)] }
+        case "Div": return { a in [try Kernels.binary(try required(a, 0, "A"), try required(a, 1, "B"), .div)] }
+        case "Sum", "Max", "Min":
+            let f: BinaryOp = op == "Sum" ? .add : op == "Max" ? .max : .min
+            return { a in
+                let xs = a.compactMap { $0 }
+                guard var acc = xs.first else { throw KernelError(reason: "\(op) needs at least one input") }
+                for x in xs.dropFirst() { acc = try Kernels.binary(acc, x, f) }
+                return [acc]
+            }
+        case "LRN":
+            let size = node.int("size", default: 1), alpha = node.float("alpha", default: 1e-4)
+            let beta = node.float("beta", default: 0.75), bias = node.float("bias", default: 1)
+            return { a in [try Kernels.lrn(try required(a, 0, "X"), size: size, alpha: alpha, beta: beta, bias: bias)] }
+        case "ConstantOfShape":
+            let value: Tensor
+            if case let .tensor(t)? = node[attribute: "value"] { value = t } else { value = Tensor(shape: [1], floats: [0]) }
+            return { a in
+                let shape = try required(a, 0, "input").ints.map { Int($0) }
+                let count = shape.reduce(1, *)
+                switch value.storage {
+                case let .int64(v): return [Tensor(shape: shape, ints: [Int64](repeating: v.first ?? 0, count: count))]
+                default: return [Tensor(shape: shape, floats: [Float](repeating: value.floats.first ?? 0, count: count))]
+                }
+            }
+        case "Shape":
+            let start = node.int("start", default: 0), end = node[attribute: "end"] == nil ? nil : node.int("end", default: 0)
+            return { a in
+                let shape = try required(a, 0, "data").shape
+                let r = shape.count
+                func clampAxis(_ v: Int) -> Int { min(max(v < 0 ? v + r : v, 0), r) }
+                let lo = clampAxis(start), hi = clampAxis(end ?? r)
+                let dims = lo < hi ? shape[lo..<hi].map { Int64($0) } : []
+                return [Tensor(shape: [dims.count], ints: dims)]
+            }
+        case "QuantizeLinear", "DequantizeLinear":
+            let axis = node.int("axis", default: 1)
+            let quantize = op == "QuantizeLinear"
+            return { a in
+                let x = try required(a, 0, "x"), scale = try required(a, 1, "scale"), zp = a.count > 2 ? a[2] : nil
+                return [quantize ? try Kernels.quantize(x, scale: scale, zeroPoint: zp, axis: axis)
+                    : try Kernels.dequantize(x, scale: scale, zeroPoint: zp, axis: axis)]
+            }
+        case "kenning.native.QLinearConv":
+            return qlinearConvFallback(node, threads: threads)
+        case "Gather":
+            let axis = node.int("axis", default: 0)
+            return { a in [try Kernels.gather(try required(a, 0, "data"), indices: try required(a, 1, "indices"), axis: axis)] }
+        case "MaxPool": return { a in [try Kernels.pool(x: try required(a, 0, "X"), node: node, isMax: true, threads: threads)] }
+        case "AveragePool": return { a in [try Kernels.pool(x: try required(a, 0, "X"), node: node, isMax: false, threads: threads)] }
         case "GlobalAveragePool": return { a in [try Kernels.globalPool(x: try required(a, 0, "X"), isMax: false)] }
         case "GlobalMaxPool": return { a in [try Kernels.globalPool(x: try required(a, 0, "X"), isMax: true)] }
         case "BatchNormalization":

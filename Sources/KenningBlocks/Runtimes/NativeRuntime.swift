@@ -3,15 +3,19 @@ import KenningCore
 import KenningModel
 import KenningNative
 
-/// The Swift inference runtime. `reference` is the plain-Swift backend, the correctness oracle for every op.
+/// The Swift inference runtime. `backend` picks the library behind Conv/Gemm/MatMul: `reference` (plain Swift, the
+/// correctness oracle for every op), `openblas`, `onednn`, `xnnpack`, or `auto` (the fastest known: oneDNN).
 public struct NativeRuntime: Runtime {
     public static let description = BlockDescription(
         kind: .runtime, name: "NativeRuntime",
-        summary: "Runs ONNX models in-process with Swift kernels",
+        summary: "Runs ONNX models in-process on Swift, oneDNN, OpenBLAS or XNNPACK kernels (fp32 and QDQ int8)",
         parameters: [
             ParameterSpec("save_model_path", .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)"),
-            ParameterSpec("num_threads", .integer, default: 1, range: 1...256, help: "Worker threads per operator"),
-            ParameterSpec("backend", .choice(["reference"]), default: "reference", help: "Kernel backend"),
+            ParameterSpec("num_threads", .integer, default: 1, range: 1...256, help: "Worker threads per operator (every backend)"),
+            ParameterSpec("backend", .choice(NativeBackend.names), default: "reference",
+                          help: "Kernel library for Conv/Gemm/MatMul: reference (plain Swift), openblas, onednn, xnnpack, or auto (onednn)"),
+            ParameterSpec("profile", .boolean, default: false,
+                          help: "Print per-op times to standard error when the session ends (also KENNING_PROFILE=1)"),
             ParameterSpec("batch_size", .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
             ParameterSpec("disable_performance_measurements", .boolean, default: false,
                           help: "Skip CPU and memory sampling during the session"),
@@ -20,14 +24,16 @@ public struct NativeRuntime: Runtime {
 
     public let saveModelPath: String?
     public let threads: Int
-    public let backend: String
+    public let backend: NativeBackend
+    public let profile: Bool
     public let inputFormats: [ModelFormat] = [.onnx]
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning-native", version: KenningVersion.current) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         saveModelPath = p.string("save_model_path")
         threads = p.int("num_threads")
-        backend = p.string("backend") ?? "reference"
+        backend = NativeBackend(rawValue: p.string("backend") ?? "reference") ?? .reference
+        profile = p.bool("profile")
     }
 
     public func incompatibility(with artifact: ModelArtifact) -> String? {
@@ -48,10 +54,10 @@ public struct NativeRuntime: Runtime {
             batchShapes[input.name] = (input.shape ?? []).map { $0.value ?? 1 }
         }
         do {
-            _ = try ShapeInference.infer(model, inputShapes: batchShapes)
+            _ = try ShapeInference.infer(model, inputShapes: batchShapes, evaluate: NativeSession.evaluate)
         } catch {
             throw error.inFile(artifact.path)
         }
-        return try NativeSession(model: model, threads: threads)
+        return try NativeSession(model: model, threads: threads, backend: backend, profile: profile)
     }
 }
