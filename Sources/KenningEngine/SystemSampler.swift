@@ -26,8 +26,9 @@ public final class SystemSampler: @unchecked Sendable {
         lock.unlock()
         let t = Thread { [self] in
             var previous = SystemSampler.cpuTimes()
-            while isRunning {
-                if wake.wait(timeout: .now() + interval) == .success { break }
+            while true {
+                // Sample every `interval`; when stopped, take one last sample so even a short session has one.
+                let stopped = wake.wait(timeout: .now() + interval) == .success || !isRunning
                 let now = SystemSampler.cpuTimes()
                 let percents = zip(previous, now).map { a, b -> Double in
                     let total = Double(b.total - a.total)
@@ -36,10 +37,13 @@ public final class SystemSampler: @unchecked Sendable {
                 previous = now
                 let mem = SystemSampler.memoryPercent()
                 lock.lock()
-                samples.cpusPercent.append(percents)
-                samples.memPercent.append(mem)
-                samples.timestamps.append(monotonicSeconds())
+                if !stopped || samples.timestamps.isEmpty {
+                    samples.cpusPercent.append(percents)
+                    samples.memPercent.append(mem)
+                    samples.timestamps.append(monotonicSeconds())
+                }
                 lock.unlock()
+                if stopped { break }
             }
             done.signal()
         }
