@@ -213,11 +213,14 @@ private struct JSONParser {
     let bytes: [UInt8]
     var i = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Bytes of the document followed by a NUL, so numbers can be read in place with strtod.
+    init(_ bytes: [UInt8]) { self.bytes = bytes + [0] }
+
+    var end: Int { bytes.count - 1 }
 
     func position(_ at: Int) -> String {
         var line = 1, col = 1
-        for b in bytes[0..<min(at, bytes.count)] {
+        for b in bytes[0..<min(at, end)] {
             if b == UInt8(ascii: "\n") { line += 1; col = 1 } else { col += 1 }
         }
         return "line \(line), column \(col)"
@@ -228,40 +231,40 @@ private struct JSONParser {
     }
 
     mutating func skipSpace() {
-        while i < bytes.count, [9, 10, 13, 32].contains(bytes[i]) { i += 1 }
+        while i < end, [9, 10, 13, 32].contains(bytes[i]) { i += 1 }
     }
 
     mutating func parseDocument() throws(KenningError) -> JSONValue {
         skipSpace()
-        if i < bytes.count, bytes[i] == 0xEF { i += 3 }  // UTF-8 BOM
+        if i < end, bytes[i] == 0xEF { i += 3 }  // UTF-8 BOM
         let v = try parseValue(depth: 0)
         skipSpace()
-        if i != bytes.count { throw fail("unexpected text after the document") }
+        if i != end { throw fail("unexpected text after the document") }
         return v
     }
 
     mutating func parseValue(depth: Int) throws(KenningError) -> JSONValue {
         guard depth < 512 else { throw fail("nesting too deep") }
         skipSpace()
-        guard i < bytes.count else { throw fail("unexpected end of input") }
+        guard i < end else { throw fail("unexpected end of input") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
             var pairs: [(String, JSONValue)] = []
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
+            if i < end, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
             while true {
                 skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+                guard i < end, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
                 let key = try parseString()
                 if pairs.contains(where: { $0.0 == key }) { throw fail("duplicate key \"\(key)\"") }
                 skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
+                guard i < end, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
                 i += 1
                 let value = try parseValue(depth: depth + 1)
                 pairs.append((key, value))
                 skipSpace()
-                guard i < bytes.count else { throw fail("unexpected end of input in an object") }
+                guard i < end else { throw fail("unexpected end of input in an object") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
                 if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
                 throw fail("expected ',' or '}'")
@@ -270,11 +273,11 @@ private struct JSONParser {
             i += 1
             var items: [JSONValue] = []
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            if i < end, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
             while true {
                 items.append(try parseValue(depth: depth + 1))
                 skipSpace()
-                guard i < bytes.count else { throw fail("unexpected end of input in a list") }
+                guard i < end else { throw fail("unexpected end of input in a list") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
                 if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
                 throw fail("expected ',' or ']'")
@@ -291,7 +294,7 @@ private struct JSONParser {
 
     mutating func literal(_ word: String, _ value: JSONValue) throws(KenningError) -> JSONValue {
         let w = Array(word.utf8)
-        guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { throw fail("unexpected character") }
+        guard i + w.count <= end, Array(bytes[i..<i + w.count]) == w else { throw fail("unexpected character") }
         i += w.count
         return value
     }
@@ -299,7 +302,7 @@ private struct JSONParser {
     mutating func parseNumber() throws(KenningError) -> JSONValue {
         let start = i
         var isInt = true
-        while i < bytes.count {
+        while i < end {
             let c = bytes[i]
             if (c >= 48 && c <= 57) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") {
                 i += 1
@@ -320,16 +323,15 @@ private struct JSONParser {
             while k < i, bytes[k] >= 48, bytes[k] <= 57 { v = v * 10 + Int(bytes[k] - 48); k += 1; digits += 1 }
             if k == i, digits > 0 { return .int(negative ? -v : v) }
         }
-        // Parse the digits in place with strtod (no String allocation per number).
-        var buffer = [CChar](repeating: 0, count: i - start + 1)
-        for k in start..<i { buffer[k - start] = CChar(bitPattern: bytes[k]) }
-        var end: UnsafeMutablePointer<CChar>?
-        let d = buffer.withUnsafeMutableBufferPointer { p -> Double in
-            let v = strtod(p.baseAddress!, &end)
-            if end != p.baseAddress! + (i - start) { end = nil }
+        // Parse the digits in place with strtod (the buffer ends with a NUL, and JSON numbers end at a delimiter).
+        var stop: UnsafeMutablePointer<CChar>?
+        let d = bytes.withUnsafeBufferPointer { p -> Double in
+            let base = UnsafeMutableRawPointer(mutating: p.baseAddress! + start).assumingMemoryBound(to: CChar.self)
+            let v = strtod(base, &stop)
+            if stop != base + (i - start) { stop = nil }
             return v
         }
-        guard end != nil, !isInt || d.magnitude < 1e18 else {
+        guard stop != nil, !isInt || d.magnitude < 1e18 else {
             let text = String(decoding: bytes[start..<i], as: UTF8.self)
             i = start
             throw fail("invalid number '\(text)'")
@@ -340,7 +342,7 @@ private struct JSONParser {
     mutating func parseString() throws(KenningError) -> String {
         i += 1
         var out: [UInt8] = []
-        while i < bytes.count {
+        while i < end {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
@@ -348,7 +350,7 @@ private struct JSONParser {
             }
             if c == UInt8(ascii: "\\") {
                 i += 1
-                guard i < bytes.count else { break }
+                guard i < end else { break }
                 let e = bytes[i]
                 switch e {
                 case UInt8(ascii: "n"): out.append(10)
@@ -357,11 +359,11 @@ private struct JSONParser {
                 case UInt8(ascii: "b"): out.append(8)
                 case UInt8(ascii: "f"): out.append(12)
                 case UInt8(ascii: "u"):
-                    guard i + 4 < bytes.count, let code = UInt32(String(decoding: bytes[i + 1...i + 4], as: UTF8.self), radix: 16)
+                    guard i + 4 < end, let code = UInt32(String(decoding: bytes[i + 1...i + 4], as: UTF8.self), radix: 16)
                     else { throw fail("bad \\u escape") }
                     i += 4
                     var scalarValue = code
-                    if (0xD800..<0xDC00).contains(code), i + 6 < bytes.count, bytes[i + 1] == UInt8(ascii: "\\"),
+                    if (0xD800..<0xDC00).contains(code), i + 6 < end, bytes[i + 1] == UInt8(ascii: "\\"),
                         bytes[i + 2] == UInt8(ascii: "u"),
                         let low = UInt32(String(decoding: bytes[i + 3...i + 6], as: UTF8.self), radix: 16)
                     {

@@ -15,6 +15,14 @@ public enum Statistics {
 
     public static func median(_ x: [Double]) -> Double { percentile(x, 50) }
 
+    /// Percentile of an already sorted series.
+    public static func percentile(sorted s: [Double], _ q: Double) -> Double {
+        guard !s.isEmpty else { return .nan }
+        let pos = q / 100 * Double(s.count - 1)
+        let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
+        return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+    }
+
     /// The q-th percentile (0…100), numpy's default "linear" method.
     public static func percentile(_ x: [Double], _ q: Double) -> Double {
         guard !x.isEmpty else { return .nan }
@@ -54,10 +62,12 @@ public enum Metrics {
 
     public static func compute(from m: JSONValue) -> [(String, Double)] {
         var out: [(String, Double)] = []
-        if let steps = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), !steps.isEmpty {
+        let steps = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        let sorted = steps.sorted()
+        if !steps.isEmpty {
             out += [
                 ("inferencetime_mean", Statistics.mean(steps)), ("inferencetime_std", Statistics.std(steps)),
-                ("inferencetime_median", Statistics.median(steps)),
+                ("inferencetime_median", Statistics.percentile(sorted: sorted, 50)),
             ]
         }
         if let mem = m["session_utilization_mem_percent"]?.arrayValue?.compactMap(\.doubleValue), !mem.isEmpty {
@@ -87,10 +97,10 @@ public enum Metrics {
                 out.append(("top_5_accuracy", top5 / total))
             }
         }
-        if let steps = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), !steps.isEmpty {
+        if !steps.isEmpty {
             out += [
-                ("inferencetime_min", steps.min()!), ("inferencetime_max", steps.max()!),
-                ("inferencetime_p90", Statistics.percentile(steps, 90)), ("inferencetime_p99", Statistics.percentile(steps, 99)),
+                ("inferencetime_min", sorted.first!), ("inferencetime_max", sorted.last!),
+                ("inferencetime_p90", Statistics.percentile(sorted: sorted, 90)), ("inferencetime_p99", Statistics.percentile(sorted: sorted, 99)),
             ]
         }
         return out

@@ -116,3 +116,20 @@ extension Bootstrap {
         return x[k]
     }
 }
+
+extension Bootstrap {
+    /// 95 % intervals of the mean and the median of a latency series. Up to 5000 samples: percentile bootstrap.
+    /// Longer series: the series is cut into 100 consecutive batches and their means (medians) are bootstrapped,
+    /// which is cheaper and also accounts for drift and correlation between neighbouring samples.
+    public static func latencyIntervals(_ x: [Double]) -> (mean: (low: Double, high: Double), median: (low: Double, high: Double)) {
+        guard x.count > 5000 else { return (interval(x, statistic: mean), interval(x, statistic: median)) }
+        let k = 100
+        var means: [Double] = [], medians: [Double] = []
+        for b in 0..<k {
+            var slice = Array(x[(x.count * b / k)..<(x.count * (b + 1) / k)])
+            means.append(mean(&slice))
+            medians.append(median(&slice))
+        }
+        return (interval(means, statistic: mean), interval(medians, statistic: median))
+    }
+}

@@ -498,8 +498,7 @@ struct SearchSession {
         e.metrics = Metrics.compute(from: m)
         e.window = m["measurement_window"]?.doubleValue ?? 0
         if let steps = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), steps.count > 1 {
-            let mean = Bootstrap.interval(steps, statistic: Bootstrap.mean)
-            let median = Bootstrap.interval(steps, statistic: Bootstrap.median)
+            let (mean, median) = Bootstrap.latencyIntervals(steps)
             e.metrics += [("inferencetime_mean_ci_low", mean.low), ("inferencetime_mean_ci_high", mean.high),
                           ("inferencetime_median_ci_low", median.low), ("inferencetime_median_ci_high", median.high)]
         }
@@ -626,7 +625,7 @@ struct SearchSession {
         }
         for (id, steps) in pooled where steps.count > 1 {
             guard let i = evaluations.firstIndex(where: { $0.id == id }) else { continue }
-            let mean = Bootstrap.interval(steps, statistic: Bootstrap.mean), median = Bootstrap.interval(steps, statistic: Bootstrap.median)
+            let (mean, median) = Bootstrap.latencyIntervals(steps)
             let updated: [String: Double] = [
                 "inferencetime_mean": Statistics.mean(steps), "inferencetime_std": Statistics.std(steps), "inferencetime_median": Statistics.median(steps),
                 "inferencetime_min": steps.min()!, "inferencetime_max": steps.max()!, "inferencetime_p90": Statistics.percentile(steps, 90),
