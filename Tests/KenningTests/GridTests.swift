@@ -61,7 +61,7 @@ import Testing
         #expect(Files.prefixed("model.onnx", id: 3) == "3_model.onnx")
     }
 
-    @Test func defaultGridHasTwelvePipelinesWithStableIDs() throws {
+    @Test func defaultGridHasEighteenPipelinesWithStableIDs() throws {
         let doc = try ConfigFile.load(repo("examples/digits-fine-tune.json"))
         let op = try OptimizationParameters.parse(doc)
         let cwd = FileManager.default.currentDirectoryPath
@@ -71,14 +71,18 @@ import Testing
                                                              generateScenarios: nil, verbosity: "INFO", timeout: 60, executable: ""), say: { _ in })
         let first = try runner.plan(doc, parameters: op)
         let second = try runner.plan(doc, parameters: op)
-        #expect(first.count == 12)
-        #expect(first.compactMap(\.id) == Array(0..<12))
+        // Chains [graph], [int8], [graph, int8] × 3 backends × 1–2 threads.
+        #expect(first.count == 18)
+        #expect(first.compactMap(\.id) == Array(0..<18))
         #expect(first.map { $0.pipeline.serialized() } == second.map { $0.pipeline.serialized() })
         // Runtime varies fastest: pipelines 0 and 1 share the optimizer chain and differ in threads.
         #expect(first[0].pipeline["optimizers"] != nil)
         #expect(first[0].pipeline["runtime"]!["parameters"]!["num_threads"] == 1)
         #expect(first[1].pipeline["runtime"]!["parameters"]!["num_threads"] == 2)
-        #expect(first[1].pipeline["runtime"]!["parameters"]!["save_model_path"] == "build/digits/1_compiled_model.onnx")
+        #expect(first[1].pipeline["runtime"]!["parameters"]!["save_model_path"] == "build/digits/1_runtime_model.onnx")
+        #expect(first[6].pipeline["optimizers"]!.arrayValue!.map { $0["type"]!.stringValue! } == ["NativeQuantizer"])
+        #expect(first[12].pipeline["optimizers"]!.arrayValue!.count == 2)
+        #expect(first[13].pipeline["optimizers"]!.arrayValue![1]["parameters"]!["compiled_model_path"] == "build/digits/13_int8.onnx")
         // Backends vary next: 2 and 3 run on OpenBLAS, 4 and 5 on oneDNN.
         #expect(first[2].pipeline["runtime"]!["parameters"]!["backend"] == "openblas")
         #expect(first[4].pipeline["runtime"]!["parameters"]!["backend"] == "onednn")
