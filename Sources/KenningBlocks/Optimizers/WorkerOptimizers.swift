@@ -70,7 +70,7 @@ struct WorkerOptimizerSupport: Sendable {
 }
 
 /// ONNX Runtime's quantizer: dynamic, or static with calibration on the pipeline's dataset (QDQ or QOperator).
-public struct ONNXRuntimeQuantizer: Optimizer {
+public struct ONNXRuntimeQuantizer: WorkerBackedOptimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "ONNXRuntimeQuantizer",
         summary: "Quantizes an ONNX model to int8 with ONNX Runtime (dynamic, or static QDQ/QOperator calibrated on the dataset's training split)",
@@ -88,9 +88,6 @@ public struct ONNXRuntimeQuantizer: Optimizer {
         inputFormats: [.onnx], outputFormats: [.onnx])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.admitted }
-    public var outputFormat: ModelFormat { support.output }
-    public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("onnxruntime", package: "onnxruntime") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
@@ -126,7 +123,7 @@ func calibrationBatches(dataset: any Dataset, wrapper: any ModelWrapper, io: IOS
 }
 
 /// OpenVINO's model conversion to IR.
-public struct OpenVINOCompiler: Optimizer {
+public struct OpenVINOCompiler: WorkerBackedOptimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "OpenVINOCompiler",
         summary: "Converts ONNX or TFLite models to OpenVINO IR; compiled_model_path gets a one-file bundle (xml + weights) for OpenVINORuntime, and the plain IR is written beside it as <path>.ir.xml/.ir.bin",
@@ -137,22 +134,15 @@ public struct OpenVINOCompiler: Optimizer {
         inputFormats: [.onnx, .tflite], outputFormats: [.openvino])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.admitted }
-    public var outputFormat: ModelFormat { support.output }
-    public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("openvino", package: "openvino") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         support = WorkerOptimizerSupport(block: "OpenVINOCompiler", framework: "openvino", inputs: [.onnx, .tflite], output: .openvino, parameters: p)
     }
-
-    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
-        try support.compile(input)
-    }
 }
 
 /// IREE: ONNX import (opset 17) and iree-compile for the CPU.
-public struct IREECompiler: Optimizer {
+public struct IREECompiler: WorkerBackedOptimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "IREECompiler", kenningModule: "kenning.optimizers.iree",
         summary: "Compiles ONNX models to IREE modules (.vmfb) for the llvm-cpu backend (static batch of 1)",
@@ -164,22 +154,15 @@ public struct IREECompiler: Optimizer {
         inputFormats: [.onnx], outputFormats: [.iree])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.admitted }
-    public var outputFormat: ModelFormat { support.output }
-    public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("iree", package: "iree-base-compiler") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         support = WorkerOptimizerSupport(block: "IREECompiler", framework: "iree", inputs: [.onnx], output: .iree, parameters: p)
     }
-
-    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
-        try support.compile(input)
-    }
 }
 
 /// Apache TVM 0.27 (Relax): ONNX import, optional conv2d layout conversion, build for an LLVM target.
-public struct TVMCompiler: Optimizer {
+public struct TVMCompiler: WorkerBackedOptimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "TVMCompiler", kenningModule: "kenning.optimizers.tvm",
         summary: "Compiles ONNX or TFLite models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
@@ -197,9 +180,6 @@ public struct TVMCompiler: Optimizer {
         inputFormats: [.onnx, .tflite], outputFormats: [.tvm])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.admitted }
-    public var outputFormat: ModelFormat { support.output }
-    public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("tvm", package: "apache-tvm") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
@@ -209,15 +189,11 @@ public struct TVMCompiler: Optimizer {
         }
         support = WorkerOptimizerSupport(block: "TVMCompiler", framework: "tvm", inputs: [.onnx, .tflite], output: .tvm, parameters: p)
     }
-
-    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
-        try support.compile(input)
-    }
 }
 
 /// TFLite conversion: keras through TensorFlow's converter (the optional .venv-tf), ONNX through swift-kenning's own
 /// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow).
-public struct TFLiteCompiler: Optimizer {
+public struct TFLiteCompiler: WorkerBackedOptimizer {
     public static let description = BlockDescription(
         kind: .optimizer, name: "TFLiteCompiler", kenningModule: "kenning.optimizers.tflite",
         summary: "Converts keras models (TensorFlow's converter: scripts/setup-frameworks --with-tensorflow) or ONNX CNNs (our converter, float32 only) to .tflite",
@@ -233,9 +209,6 @@ public struct TFLiteCompiler: Optimizer {
         inputFormats: [.keras, .onnx], outputFormats: [.tflite])
 
     let support: WorkerOptimizerSupport
-    public var inputFormats: [ModelFormat] { support.admitted }
-    public var outputFormat: ModelFormat { support.output }
-    public var compiledModelPath: String { support.compiledModelPath }
     public var framework: FrameworkInfo { frameworkInfo("tflite", package: "ai-edge-litert") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
@@ -274,5 +247,20 @@ public struct TFLiteCompiler: Optimizer {
                             path: "$.parameters.target", fix: "use \"target\": \"default\" for ONNX models")
         }
         return try support.compile(input)
+    }
+}
+
+/// An optimizer whose work is done by a framework worker: formats, output path and the plain compile come from its support value.
+protocol WorkerBackedOptimizer: Optimizer {
+    var support: WorkerOptimizerSupport { get }
+}
+
+extension WorkerBackedOptimizer {
+    public var inputFormats: [ModelFormat] { support.admitted }
+    public var outputFormat: ModelFormat { support.output }
+    public var compiledModelPath: String { support.compiledModelPath }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        try support.compile(input)
     }
 }
