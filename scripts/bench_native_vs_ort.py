@@ -192,10 +192,6 @@ def machine():
 
 def markdown(rows, info, command):
     lines = [
-        "# Benchmarks",
-        "",
-        "## Native runtime vs ONNX Runtime (batch 1)",
-        "",
         f"Command: `{command}`",
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, load average {', '.join(f'{v:.2f}' for v in info['loadavg'])} at the start; "
@@ -256,8 +252,9 @@ def main():
     with open(a.json, "w") as f:
         json.dump(rows, f, indent=1)
     if a.markdown:
-        with open(a.markdown, "w") as f:
-            f.write(markdown(rows, info, a.command))
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from benchmarks_md import replace_section
+        replace_section(a.markdown, "## Native runtime vs ONNX Runtime (batch 1)", markdown(rows, info, a.command))
     return 0
 
 
