@@ -273,6 +273,7 @@ public struct FineTuneRunner {
         var problemsByScenario: [Problem] = []
         var checkedModels: [String: ModelArtifact] = [:]
         var checkedDatasets = Set<String>()
+        var runtimeVerdicts: [String: String?] = [:]
         var next = 0
         for i in candidates.indices {
             let scenario: Scenario
@@ -301,7 +302,8 @@ public struct FineTuneRunner {
                 for p in error.problems where !problemsByScenario.contains(p) { problemsByScenario.append(p) }
                 continue
             }
-            if let reason = compatibility(scenario, model: checkedModels[scenario.modelWrapper.json.serialized(indent: nil)]!) {
+            if let reason = compatibility(scenario, model: checkedModels[scenario.modelWrapper.json.serialized(indent: nil)]!,
+                                          runtimeVerdicts: &runtimeVerdicts) {
                 candidates[i].exclusion = reason
             } else {
                 candidates[i].id = next
@@ -323,7 +325,8 @@ public struct FineTuneRunner {
     }
 
     /// Why a pipeline cannot work (format chain, runtime formats, runtime op coverage), or nil.
-    func compatibility(_ s: Scenario, model: ModelArtifact) -> String? {
+    /// `runtimeVerdicts` remembers each (runtime, model) answer: a runtime's check may read the whole model.
+    func compatibility(_ s: Scenario, model: ModelArtifact, runtimeVerdicts: inout [String: String?]) -> String? {
         var format = model.format
         var producer = s.modelWrapper.entry.description.name
         for o in s.optimizers {
@@ -339,9 +342,15 @@ public struct FineTuneRunner {
             guard d.inputFormats.contains(format) else {
                 return "\(d.name) cannot run \(format) models (produced by \(producer)); it runs \(d.inputFormats.map(\.rawValue).joined(separator: ", "))"
             }
-            if case let .runtime(make) = r.entry.maker, let runtime = try? make(r.parameters), let reason = runtime.incompatibility(with: model) {
-                return reason
+            let key = r.json.serialized(indent: nil) + "|" + model.path
+            if runtimeVerdicts[key] == nil {
+                if case let .runtime(make) = r.entry.maker, let runtime = try? make(r.parameters) {
+                    runtimeVerdicts[key] = .some(runtime.incompatibility(with: model))
+                } else {
+                    runtimeVerdicts[key] = .some(nil)
+                }
             }
+            if let reason = runtimeVerdicts[key] ?? nil { return reason }
         }
         return nil
     }

@@ -380,13 +380,12 @@ struct SearchSession {
         var lastKey: String?
         for block in chain {
             let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
-            if let cached = cache.artifact(key) {
+            if cache.artifact(key) != nil {
                 hits += 1
                 let secondsFile = (cache.entryDirectory(key) as NSString).appendingPathComponent("model.seconds")
                 if let s = (try? String(contentsOfFile: secondsFile, encoding: .utf8)).flatMap(Double.init) {
                     stats.add { $0.savedSeconds += s }
                 }
-                _ = cached
             } else if let reason = compileStep(key: key, input: input, block: block, pipeline: pipeline) {
                 return (hits, reason)
             }
