@@ -65,6 +65,31 @@ enum BinaryOp {
     }
 }
 
+/// Shape and attributes of a 2-D MaxPool/AveragePool, read once for the NCHW and channels-last kernels.
+struct PoolGeometry {
+    let n: Int, c: Int, h: Int, w: Int
+    let kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
+    let hy: (out: Int, begin: Int, end: Int)
+    let wx: (out: Int, begin: Int, end: Int)
+    let includePad: Bool
+
+    init(_ shape: [Int], _ node: Node) throws {
+        guard shape.count == 4 else { throw KernelError(reason: "only 2-D pooling (4-D input) is supported, got \(shape)") }
+        guard let k = node.ints("kernel_shape"), k.count == 2 else { throw KernelError(reason: "kernel_shape must have 2 values") }
+        (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let strides = node.ints("strides") ?? [1, 1]
+        let pads = node.ints("pads") ?? [0, 0, 0, 0]
+        let dil = node.ints("dilations") ?? [1, 1]
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        let ceil = node.int("ceil_mode", default: 0) == 1
+        includePad = node.int("count_include_pad", default: 0) == 1
+        (kh, kw, sh, sw, dh, dw) = (k[0], k[1], strides[0], strides[1], dil[0], dil[1])
+        hy = spatialOutput(input: h, kernel: kh, stride: sh, dilation: dh, padBegin: pads[0], padEnd: pads[2], autoPad: autoPad, ceilMode: ceil)
+        wx = spatialOutput(input: w, kernel: kw, stride: sw, dilation: dw, padBegin: pads[1], padEnd: pads[3], autoPad: autoPad, ceilMode: ceil)
+        guard hy.out > 0, wx.out > 0 else { throw KernelError(reason: "output would be empty (input \(shape), kernel \(k))") }
+    }
+}
+
 struct Pads2D {
     var top = 0, left = 0, bottom = 0, right = 0
 }
@@ -168,21 +193,10 @@ enum Kernels {
     // MARK: Pooling
 
     static func pool(x: Tensor, node: Node, isMax: Bool, threads: Int = 1) throws -> Tensor {
-        guard x.shape.count == 4 else { throw KernelError(reason: "only 2-D pooling (4-D input) is supported, got \(x.shape)") }
-        guard let k = node.ints("kernel_shape"), k.count == 2 else { throw KernelError(reason: "kernel_shape must have 2 values") }
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let strides = node.ints("strides") ?? [1, 1]
-        let pads = node.ints("pads") ?? [0, 0, 0, 0]
-        let dil = node.ints("dilations") ?? [1, 1]
-        let autoPad = node.string("auto_pad") ?? "NOTSET"
-        let ceil = node.int("ceil_mode", default: 0) == 1
-        let includePad = node.int("count_include_pad", default: 0) == 1
-        let hy = spatialOutput(input: h, kernel: k[0], stride: strides[0], dilation: dil[0], padBegin: pads[0], padEnd: pads[2], autoPad: autoPad, ceilMode: ceil)
-        let wx = spatialOutput(input: w, kernel: k[1], stride: strides[1], dilation: dil[1], padBegin: pads[1], padEnd: pads[3], autoPad: autoPad, ceilMode: ceil)
-        let (oh, ow) = (hy.out, wx.out)
-        guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(k))") }
+        let p = try PoolGeometry(x.shape, node)
+        let (n, c, h, w, oh, ow, hy, wx, includePad) = (p.n, p.c, p.h, p.w, p.hy.out, p.wx.out, p.hy, p.wx, p.includePad)
+        let (kh, kw, sh, sw, dh, dw) = (p.kh, p.kw, p.sh, p.sw, p.dh, p.dw)
         let xs = x.floats
-        let (kh, kw, sh, sw, dh, dw) = (k[0], k[1], strides[0], strides[1], dil[0], dil[1])
         let out = makeFloats(n * c * oh * ow) { o in
             xs.withUnsafeBufferPointer { xb in
                 let xp = xb.baseAddress!

@@ -8,52 +8,43 @@ enum ChannelsLast {
     /// True when the NCHW and NHWC orders of `shape` are the same (not 4-D, or a single pixel).
     static func isNeutral(_ shape: [Int]) -> Bool { shape.count != 4 || shape[2] * shape[3] == 1 || shape[1] == 1 }
 
-    static func toNHWC(_ t: Tensor, threads: Int) -> Tensor {
-        if isNeutral(t.shape) { return t }
-        let s = t.shape
-        if case let .int8(q) = t.storage {
-            return Tensor(shape: s, int8s: [Int8](unsafeUninitializedCapacity: q.count) { buf, n in
-                q.withUnsafeBufferPointer { transposeToNHWC($0.baseAddress!, buf.baseAddress!, n: s[0], c: s[1], hw: s[2] * s[3]) }
-                n = q.count
-            })
-        }
-        let v = t.floats
-        return Tensor(shape: s, floats: makeFloats(v.count) { o in
-            v.withUnsafeBufferPointer { nchwToNHWC($0.baseAddress!, o, n: s[0], c: s[1], hw: s[2] * s[3], threads: threads) }
-        })
-    }
+    static func toNHWC(_ t: Tensor, threads: Int) -> Tensor { convert(t, toChannelsLast: true, threads: threads) }
 
-    static func toNCHW(_ t: Tensor, threads: Int) -> Tensor {
+    static func toNCHW(_ t: Tensor, threads: Int) -> Tensor { convert(t, toChannelsLast: false, threads: threads) }
+
+    private static func convert(_ t: Tensor, toChannelsLast: Bool, threads: Int) -> Tensor {
         if isNeutral(t.shape) { return t }
         let s = t.shape
+        let (n, c, hw) = (s[0], s[1], s[2] * s[3])
         if case let .int8(q) = t.storage {
-            return Tensor(shape: s, int8s: [Int8](unsafeUninitializedCapacity: q.count) { buf, n in
-                q.withUnsafeBufferPointer { transposeToNCHW($0.baseAddress!, buf.baseAddress!, n: s[0], c: s[1], hw: s[2] * s[3]) }
-                n = q.count
+            return Tensor(shape: s, int8s: [Int8](unsafeUninitializedCapacity: q.count) { buf, count in
+                q.withUnsafeBufferPointer { src in
+                    if toChannelsLast {
+                        transposeToNHWC(src.baseAddress!, buf.baseAddress!, n: n, c: c, hw: hw)
+                    } else {
+                        transposeToNCHW(src.baseAddress!, buf.baseAddress!, n: n, c: c, hw: hw)
+                    }
+                }
+                count = q.count
             })
         }
         let v = t.floats
         return Tensor(shape: s, floats: makeFloats(v.count) { o in
-            v.withUnsafeBufferPointer { nhwcToNCHW($0.baseAddress!, o, n: s[0], c: s[1], hw: s[2] * s[3], threads: threads) }
+            v.withUnsafeBufferPointer { src in
+                if toChannelsLast {
+                    nchwToNHWC(src.baseAddress!, o, n: n, c: c, hw: hw, threads: threads)
+                } else {
+                    nhwcToNCHW(src.baseAddress!, o, n: n, c: c, hw: hw, threads: threads)
+                }
+            }
         })
     }
 
     /// MaxPool / AveragePool on channels-last data (vectorized over channels).
     static func pool(x: Tensor, node: Node, isMax: Bool, threads: Int) throws -> Tensor {
-        guard x.shape.count == 4 else { throw KernelError(reason: "only 2-D pooling (4-D input) is supported, got \(x.shape)") }
-        guard let k = node.ints("kernel_shape"), k.count == 2 else { throw KernelError(reason: "kernel_shape must have 2 values") }
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let strides = node.ints("strides") ?? [1, 1]
-        let pads = node.ints("pads") ?? [0, 0, 0, 0]
-        let dil = node.ints("dilations") ?? [1, 1]
-        let autoPad = node.string("auto_pad") ?? "NOTSET"
-        let ceil = node.int("ceil_mode", default: 0) == 1
-        let includePad = node.int("count_include_pad", default: 0) == 1
-        let hy = spatialOutput(input: h, kernel: k[0], stride: strides[0], dilation: dil[0], padBegin: pads[0], padEnd: pads[2], autoPad: autoPad, ceilMode: ceil)
-        let wx = spatialOutput(input: w, kernel: k[1], stride: strides[1], dilation: dil[1], padBegin: pads[1], padEnd: pads[3], autoPad: autoPad, ceilMode: ceil)
-        let (oh, ow) = (hy.out, wx.out)
-        guard oh > 0, ow > 0 else { throw KernelError(reason: "output would be empty (input \(x.shape), kernel \(k))") }
-        let (kh, kw, sh, sw, dh, dw) = (k[0], k[1], strides[0], strides[1], dil[0], dil[1])
+        let p = try PoolGeometry(x.shape, node)
+        let (n, c, h, w, oh, ow, hy, wx, includePad) = (p.n, p.c, p.h, p.w, p.hy.out, p.wx.out, p.hy, p.wx, p.includePad)
+        let (kh, kw, sh, sw, dh, dw) = (p.kh, p.kw, p.sh, p.sw, p.dh, p.dw)
         let xs = x.floats
         let out = makeFloats(n * c * oh * ow) { o in
             xs.withUnsafeBufferPointer { xb in

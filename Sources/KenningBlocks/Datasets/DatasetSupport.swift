@@ -39,6 +39,18 @@ public func reduceStratified(labels: [Int], fraction: Double) -> [Int] {
 
 /// Parameters every dataset takes (Kenning's Dataset base class), declared once.
 public enum DatasetParameters {
+    /// Train and test indices from the common parameters: `reduce_dataset`, then the stratified test split, then the
+    /// validation part (`split_fraction_val`) taken out of the training part.
+    public static func split(labels: [Int], _ p: ResolvedParameters) -> (train: [Int], test: [Int]) {
+        let seed = p.int("split_seed")
+        let testFraction = p.double("split_fraction_test")
+        let kept = reduceStratified(labels: labels, fraction: p.double("reduce_dataset"))
+        let split = stratifiedSplit(labels: labels, indices: kept, testFraction: testFraction, seed: seed)
+        guard let val = p["split_fraction_val"]?.doubleValue, val > 0 else { return split }
+        let inner = stratifiedSplit(labels: labels, indices: split.train, testFraction: min(1, val / max(1e-9, 1 - testFraction)), seed: seed)
+        return (inner.train, split.test)
+    }
+
     public static func common(root: JSONValue?) -> [ParameterSpec] {
         [
             ParameterSpec("dataset_root", .path, default: root, help: "Directory that holds the data set"),

@@ -44,16 +44,7 @@ public struct DigitsDataset: Dataset {
         self.labels = labels
         self.pixels = pixels
         self.batchSize = p.int("inference_batch_size")
-        let kept = reduceStratified(labels: labels, fraction: p.double("reduce_dataset"))
-        let split = stratifiedSplit(labels: labels, indices: kept, testFraction: p.double("split_fraction_test"), seed: p.int("split_seed"))
-        var train = split.train
-        if let val = p["split_fraction_val"]?.doubleValue, val > 0 {
-            let test = p.double("split_fraction_test")
-            let inner = stratifiedSplit(labels: labels, indices: train, testFraction: min(1, val / max(1e-9, 1 - test)), seed: p.int("split_seed"))
-            train = inner.train
-        }
-        self.trainIndices = train
-        self.testIndices = split.test
+        (self.trainIndices, self.testIndices) = DatasetParameters.split(labels: labels, p)
     }
 
     public func sample(_ index: Int) -> [Float] {

@@ -51,10 +51,7 @@ public struct PetDataset: Dataset {
         let size = p.int("image_size")
         sampleShape = [size, size, 3]
         batchSize = p.int("inference_batch_size")
-        let kept = reduceStratified(labels: labels, fraction: p.double("reduce_dataset"))
-        let split = stratifiedSplit(labels: labels, indices: kept, testFraction: p.double("split_fraction_test"), seed: p.int("split_seed"))
-        trainIndices = split.train
-        testIndices = split.test
+        (trainIndices, testIndices) = DatasetParameters.split(labels: labels, p)
         pixels = try Self.decodeAll(root: root, names: names, size: size)
     }
 

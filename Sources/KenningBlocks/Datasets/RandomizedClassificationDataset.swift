@@ -32,10 +32,7 @@ public struct RandomizedClassificationDataset: Dataset {
         seed = UInt64(bitPattern: Int64(p.int("split_seed")))
         var rng = SplitMix64(seed: seed ^ 0x5EED)
         labels = (0..<p.int("samplescount")).map { _ in Int(rng.next() % UInt64(classes)) }
-        let kept = reduceStratified(labels: labels, fraction: p.double("reduce_dataset"))
-        let split = stratifiedSplit(labels: labels, indices: kept, testFraction: p.double("split_fraction_test"), seed: p.int("split_seed"))
-        trainIndices = split.train
-        testIndices = split.test
+        (trainIndices, testIndices) = DatasetParameters.split(labels: labels, p)
     }
 
     public func sample(_ index: Int) -> [Float] {
