@@ -5,19 +5,26 @@ public enum KenningVersion {
     public static let current = "0.1.0"
 }
 
-/// Writes Kenning's IO-specification side file `<model>.json`.
+/// Kenning's IO-specification side file `<model>.json`. Beside Kenning's `input`/`output` lists it may hold a
+/// `quantization` record: how an int8 quantizer chose its weight range and the CPU it based the choice on.
 public enum IOSpecFile {
-    public static func write(_ io: IOSpec, nextTo modelPath: String) throws(KenningError) {
+    public static func write(_ io: IOSpec, nextTo modelPath: String, quantization: JSONValue? = nil) throws(KenningError) {
         let path = modelPath + ".json"
+        var doc = io.json
+        if let quantization { doc = doc.setting("quantization", to: quantization) }
         do {
-            try Data((io.json.serialized(indent: 4) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Data((doc.serialized(indent: 4) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw .badInput("cannot write \(path): \(error.localizedDescription)", file: path, fix: "choose a writable directory")
         }
     }
-}
 
-extension IOSpecFile {
+    /// The `quantization` record of `<model>.json`, when there is one.
+    public static func quantization(nextTo modelPath: String) -> JSONValue? {
+        guard let text = try? String(contentsOfFile: modelPath + ".json", encoding: .utf8), let doc = try? JSONValue.parse(text) else { return nil }
+        return doc["quantization"]
+    }
+
     /// Reads `<model>.json` when it exists and holds a valid specification.
     public static func read(nextTo modelPath: String) -> IOSpec? {
         guard let text = try? String(contentsOfFile: modelPath + ".json", encoding: .utf8), let doc = try? JSONValue.parse(text) else { return nil }

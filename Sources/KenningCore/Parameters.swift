@@ -5,6 +5,8 @@ public enum ParameterType: Sendable, Equatable {
     case integer
     case number
     case boolean
+    /// `true`, `false`, or the string `"auto"` (the block decides from the machine).
+    case booleanOrAuto
     case choice([String])
     case numberList
     case stringList
@@ -16,6 +18,7 @@ public enum ParameterType: Sendable, Equatable {
         case .integer: return "integer"
         case .number: return "number"
         case .boolean: return "boolean"
+        case .booleanOrAuto: return "true, false or \"auto\""
         case let .choice(values): return "one of " + values.map { "\"\($0)\"" }.joined(separator: ", ")
         case .numberList: return "list of numbers"
         case .stringList: return "list of strings"
@@ -67,6 +70,10 @@ public struct ParameterSpec: Sendable {
         case .boolean:
             guard case .bool = value else { return .bad("expected true or false, got \(value.typeName) \(value.serialized(indent: nil))") }
             return .ok(value)
+        case .booleanOrAuto:
+            if case .bool = value { return .ok(value) }
+            if value.stringValue == "auto" { return .ok(value) }
+            return .bad("expected true, false or \"auto\", got \(value.typeName) \(value.serialized(indent: nil))")
         case let .choice(values):
             guard let s = value.stringValue, values.contains(s) else {
                 var reason = "\(value.serialized(indent: nil)) is not allowed; expected \(type.name)"
@@ -154,6 +161,8 @@ public struct ResolvedParameters: Sendable, Equatable {
     public func int(_ name: String) -> Int { self[name]?.intValue ?? 0 }
     public func double(_ name: String) -> Double { self[name]?.doubleValue ?? 0 }
     public func bool(_ name: String) -> Bool { self[name]?.boolValue ?? false }
+    /// A `booleanOrAuto` parameter: nil for `"auto"`.
+    public func boolOrAuto(_ name: String) -> Bool? { self[name]?.boolValue }
     public func doubles(_ name: String) -> [Double]? { self[name]?.arrayValue?.compactMap(\.doubleValue) }
 
     public var json: JSONValue { .object(values) }

@@ -66,6 +66,12 @@ public struct ArtifactCache: Sendable {
     public static func key(inputHash: String, block: JSONValue, toolVersion: String) -> String {
         var params = block["parameters"] ?? .object([])
         params = params.removing("compiled_model_path")
+        // `reduce_range: "auto"` resolves from the CPU: key by what it resolves to, so a cache moved to another
+        // machine never hands 8-bit weights to a CPU that needs 7-bit ones.
+        if params["reduce_range"]?.stringValue == "auto" {
+            let saturates = (try? CPUFeatures.current())?.int8WeightsSaturate ?? true
+            params = params.setting("reduce_range", to: .string(saturates ? "auto=true" : "auto=false"))
+        }
         let canonical = JSONValue.object([("type", block["type"] ?? .null), ("parameters", params)]).serialized(indent: nil)
         return SHA256Digest.hex("\(inputHash)|\(canonical)|\(toolVersion)")
     }

@@ -104,13 +104,15 @@ public struct PipelineRunner {
                     throw error.under(config.jsonPath)
                 }
                 compileTimes.append(.double(monotonicSeconds() - t0))
-                optimizerRecords.append(.object([("compiler_framework", .string(block.framework.name)),
-                                                 ("compiler_version", .string(block.framework.version))]))
+                var record: [(String, JSONValue)] = [("compiler_framework", .string(block.framework.name)),
+                                                     ("compiler_version", .string(block.framework.version))]
+                if let q = IOSpecFile.quantization(nextTo: artifact.path) { record.append(("quantization", q)) }
+                optimizerRecords.append(.object(record))
             }
             // The runtime loads its own save_model_path (Kenning's contract): give it this run's model, never a stale file.
             if let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
                 try Files.copyReplacing(artifact.path, to: save)
-                try IOSpecFile.write(artifact.io, nextTo: save)
+                try IOSpecFile.write(artifact.io, nextTo: save, quantization: IOSpecFile.quantization(nextTo: artifact.path))
                 artifact.path = save
             }
         } else if test, let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
@@ -171,6 +173,7 @@ public struct PipelineRunner {
             ("compiled_model_path", .string(artifact.path)),
             ("compiled_model_size", .int(size ?? 0)),
             ("model_precision", .string(Self.precision(of: artifact))),
+            ("quantization", IOSpecFile.quantization(nextTo: artifact.path) ?? .null),
             ("class_names", .array((built.dataset?.classNames ?? []).map { .string($0) })),
             ("versions", .object(frameworkVersions(built))),
             ("environment", Environment.fingerprint()),

@@ -115,6 +115,7 @@ public enum Environment {
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).compactMap { Double($0) } ?? []
         return .object([
             ("cpu_model", .string(cpu)),
+            ("cpu_isa", (try? CPUFeatures.current())?.json ?? .null),
             ("logical_cores", .int(ProcessInfo.processInfo.activeProcessorCount)),
             ("memory_bytes", .int(Int(ProcessInfo.processInfo.physicalMemory))),
             ("load_average", JSONValue(load)),

@@ -127,7 +127,9 @@ public final class NativeSession: InferenceSession {
                     let pool = int8Context?.pool, threads = self.threads
                     let xnnpack = { XNNPACKQConv(spec, pool: pool, threads: threads, inputChannelsLast: inCL, outputChannelsLast: outCL) }
                     let planned: any PlannedOperator
-                    if let onednn = factory as? OneDNNFactory {
+                    if let onednn = factory as? OneDNNFactory, spec.maxAbsWeight > LibraryISA.oneDNNWeightLimit, requested != .auto {
+                        throw NativeSession.oneDNNInt8Refusal(node.label, maxAbsWeight: spec.maxAbsWeight)
+                    } else if let onednn = factory as? OneDNNFactory, spec.maxAbsWeight <= LibraryISA.oneDNNWeightLimit {
                         planned = OneDNNQConv(spec, onednn, inputChannelsLast: inCL, outputChannelsLast: outCL, fallback: xnnpack)
                         provider = "onednn-int8"
                     } else {

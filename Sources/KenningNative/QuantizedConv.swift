@@ -108,6 +108,9 @@ struct QConvSpec {
     let inputScale: Float, inputZero: Int8, outputScale: Float, outputZero: Int8
     let outputMin: Int8, outputMax: Int8
 
+    /// The largest |weight|: above 64, u8×s8 dot products without VNNI saturate (`vpmaddubsw` pair sums).
+    var maxAbsWeight: Int { weights.reduce(0) { Swift.max($0, abs(Int($1))) } }
+
     init?(node: Node, constants: [Tensor?]) {
         func c(_ i: Int) -> Tensor? { i < constants.count ? constants[i] : nil }
         guard let sx = c(1), let zx = c(2), let w = c(3), case let .int8(wv) = w.storage, let sw = c(4), let sy = c(6), let zy = c(7),

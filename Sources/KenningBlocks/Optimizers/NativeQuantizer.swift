@@ -6,7 +6,7 @@ import KenningNative
 /// Int8 post-training static quantization, calibrated on the pipeline's dataset, written as standard QDQ ONNX
 /// (QuantizeLinear/DequantizeLinear around Conv and Gemm), which ONNX Runtime and the native runtime both run.
 ///
-/// Weights are symmetric int8 (per output channel or per tensor), biases int32 with scale `s_x · s_w`, activations
+/// Weights are symmetric int8 (per output channel or per tensor; 7-bit with `reduce_range`), biases int32 with scale `s_x · s_w`, activations
 /// int8 (asymmetric or symmetric) from min/max or percentile ranges observed on `calibration_samples` samples of
 /// the training split. BatchNormalization is folded first. The native runtime executes Conv chains of this form
 /// with real int8 kernels (XNNPACK QC8) on its fast backends.
@@ -25,6 +25,7 @@ public struct NativeQuantizer: Optimizer {
                           help: "With calibration_method percentile: the range covers this percentage of observed values"),
             ParameterSpec("activation_symmetric", .boolean, default: false,
                           help: "Symmetric activations (zero point 0) instead of asymmetric int8"),
+            ReduceRange.parameter,
         ],
         inputFormats: [.onnx], outputFormats: [.onnx])
 
@@ -33,6 +34,7 @@ public struct NativeQuantizer: Optimizer {
     public let perChannel: Bool
     public let percentile: Double?
     public let symmetric: Bool
+    let reduceRange: ReduceRange
     public let inputFormats: [ModelFormat] = [.onnx]
     public let outputFormat = ModelFormat.onnx
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning", version: KenningVersion.current) }
@@ -43,6 +45,7 @@ public struct NativeQuantizer: Optimizer {
         perChannel = p.bool("per_channel")
         percentile = p.string("calibration_method") == "percentile" ? p.double("percentile") : nil
         symmetric = p.bool("activation_symmetric")
+        reduceRange = try ReduceRange(p)
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
@@ -76,13 +79,13 @@ public struct NativeQuantizer: Optimizer {
         for index in plan.nodes {
             let node = model.graph.nodes[index]
             guard let (xScale, _) = scales[node.inputs[0]] else { continue }  // input not calibrated: stays float
-            q.quantizeWeights(nodeIndex: index, inputScale: xScale, perChannel: perChannel)
+            q.quantizeWeights(nodeIndex: index, inputScale: xScale, perChannel: perChannel, limit: reduceRange.weightLimit)
         }
         model = try q.finish()
         model.producerName = "swift-kenning NativeQuantizer"
         try ONNX.save(model, to: compiledModelPath)
         let artifact = ModelArtifact(path: compiledModelPath, format: .onnx, io: model.ioSpec)
-        try IOSpecFile.write(artifact.io, nextTo: compiledModelPath)
+        try IOSpecFile.write(artifact.io, nextTo: compiledModelPath, quantization: reduceRange.record(quantizer: "NativeQuantizer"))
         return artifact
     }
 
@@ -210,7 +213,8 @@ struct QDQWriter {
         }
     }
 
-    mutating func quantizeWeights(nodeIndex: Int, inputScale: Float, perChannel: Bool) {
+    /// Symmetric int8 weights within ±`limit` (127, or 64 with reduce_range).
+    mutating func quantizeWeights(nodeIndex: Int, inputScale: Float, perChannel: Bool, limit: Float) {
         var node = model.graph.nodes[nodeIndex]
         guard let w = model.graph.initializers[node.inputs[1]] else { return }
         let axis = node.opType == "Gemm" && node.int("transB", default: 0) == 0 ? 1 : 0
@@ -220,13 +224,13 @@ struct QDQWriter {
         var maxAbs = [Float](repeating: 0, count: channels)
         for o in 0..<outer { for c in 0..<channels { for i in 0..<inner { maxAbs[c] = max(maxAbs[c], abs(values[(o * channels + c) * inner + i])) } } }
         if !perChannel { maxAbs = [Float](repeating: maxAbs.max() ?? 0, count: channels) }
-        let scales = maxAbs.map { $0 > 0 ? $0 / 127 : 1 }
+        let scales = maxAbs.map { $0 > 0 ? $0 / limit : 1 }
         var q = [Int8](repeating: 0, count: values.count)
         for o in 0..<outer {
             for c in 0..<channels {
                 for i in 0..<inner {
                     let k = (o * channels + c) * inner + i
-                    q[k] = Int8(min(max((values[k] / scales[c]).rounded(.toNearestOrEven), -127), 127))
+                    q[k] = Int8(min(max((values[k] / scales[c]).rounded(.toNearestOrEven), -limit), limit))
                 }
             }
         }

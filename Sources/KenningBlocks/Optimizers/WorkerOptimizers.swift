@@ -40,7 +40,9 @@ struct WorkerOptimizerSupport: Sendable {
         return nil
     }
 
-    func compile(_ input: ModelArtifact, calibration: [[Tensor]] = [], framework override: String? = nil) throws(KenningError) -> ModelArtifact {
+    /// `settings` override parameter values sent to the worker (a decided `auto`); `quantization` goes to the side file.
+    func compile(_ input: ModelArtifact, calibration: [[Tensor]] = [], framework override: String? = nil,
+                 settings: [(String, JSONValue)] = [], quantization: JSONValue? = nil) throws(KenningError) -> ModelArtifact {
         guard let data = FileManager.default.contents(atPath: input.path) else {
             throw .badInput("cannot read the model \(input.path)", file: input.path, fix: "check the model path")
         }
@@ -55,6 +57,7 @@ struct WorkerOptimizerSupport: Sendable {
         try? FileManager.default.createDirectory(atPath: (absolute as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var params = parameters.json.setting("compiled_model_path", to: .string(absolute))
         params = params.setting("model_framework", to: .string(input.format.rawValue))
+        for (key, value) in settings { params = params.setting(key, to: value) }
         let bytes = try WorkerCompilation.compile(framework: override ?? framework, type: block, parameters: params, model: [UInt8](data), io: input.io,
                                                   calibration: calibration)
         if !FileManager.default.fileExists(atPath: absolute) {
@@ -64,7 +67,7 @@ struct WorkerOptimizerSupport: Sendable {
             }
         }
         let artifact = ModelArtifact(path: compiledModelPath, format: output, io: input.io)
-        try IOSpecFile.write(artifact.io, nextTo: compiledModelPath)
+        try IOSpecFile.write(artifact.io, nextTo: compiledModelPath, quantization: quantization)
         return artifact
     }
 }
@@ -84,14 +87,17 @@ public struct ONNXRuntimeQuantizer: WorkerBackedOptimizer {
             ParameterSpec("calibration_method", .choice(["MinMax", "Entropy", "Percentile"]), default: "MinMax", help: "How ranges are calibrated"),
             ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0.0001...1,
                           help: "Fraction of the training split used for calibration (at most 500 samples)"),
+            ReduceRange.parameter,
         ]),
         inputFormats: [.onnx], outputFormats: [.onnx])
 
     let support: WorkerOptimizerSupport
+    let reduceRange: ReduceRange
     public var framework: FrameworkInfo { frameworkInfo("onnxruntime", package: "onnxruntime") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         support = WorkerOptimizerSupport(block: "ONNXRuntimeQuantizer", framework: "onnxruntime", inputs: [.onnx], output: .onnx, parameters: p)
+        reduceRange = try ReduceRange(p)
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
@@ -104,7 +110,8 @@ public struct ONNXRuntimeQuantizer: WorkerBackedOptimizer {
             calibration = try calibrationBatches(dataset: dataset, wrapper: context.modelWrapper, io: input.io,
                                                  fraction: support.parameters.double("dataset_percentage"))
         }
-        return try support.compile(input, calibration: calibration)
+        return try support.compile(input, calibration: calibration, settings: [("reduce_range", .bool(reduceRange.enabled))],
+                                   quantization: reduceRange.record(quantizer: "ONNXRuntimeQuantizer"))
     }
 }
 

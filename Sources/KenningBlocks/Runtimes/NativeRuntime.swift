@@ -43,7 +43,7 @@ public struct NativeRuntime: Runtime {
         if !unsupported.isEmpty {
             return "NativeRuntime has no kernel for op(s) \(Set(unsupported.map(NativeOps.key)).sorted().joined(separator: ", "))"
         }
-        return nil
+        return NativeSession.int8Incompatibility(model, backend: backend)
     }
 
     public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {

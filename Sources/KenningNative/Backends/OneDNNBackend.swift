@@ -18,6 +18,7 @@ final class OneDNNFactory: OperatorFactory {
     let threads: Int
 
     init(threads: Int) throws(KenningError) {
+        _ = try LibraryISA.features()
         self.threads = threads
         omp_set_num_threads(Int32(threads))
         var e: dnnl_engine_t?
@@ -405,8 +406,15 @@ final class OneDNNDense: PlannedOperator {
 /// An int8 convolution (QLinearConv) on oneDNN: s8 activations with zero points, per-channel s8 weights, s32 bias,
 /// per-channel output scales `x_scale · w_scale / y_scale`, the int8 output clamp as a clip post-op. If oneDNN has no
 /// implementation for a shape, the operator falls back to XNNPACK QC8 for good.
+///
+/// Without VNNI, oneDNN meets s8 activations by shifting them to u8 and halving the weights (its "scale adjust 0.5"),
+/// which rounds every odd weight and so departs from the QDQ model. There the activations go in as u8 instead
+/// (x + 128, zero point + 128): oneDNN then keeps the weights as they are, and 7-bit weights (`reduce_range`) make
+/// its `vpmaddubsw` pair sums exact. Full-range weights are refused before planning (`int8Incompatibility`).
 final class OneDNNQConv: PlannedOperator {
     let spec: QConvSpec
+    /// Activations are handed to oneDNN as u8 (no VNNI here).
+    let unsignedSource = !LibraryISA.oneDNNHasInt8DotProduct
     unowned let ctx: OneDNNFactory
     let inputChannelsLast: Bool, outputChannelsLast: Bool
     let fallback: () throws -> XNNPACKQConv
@@ -440,10 +448,11 @@ final class OneDNNQConv: PlannedOperator {
         let grouped = c.group > 1
         let wDims = grouped ? [c.group, c.outChannels / c.group, c.inChannelsPerGroup, c.kernelH, c.kernelW]
             : [c.outChannels, c.inChannelsPerGroup, c.kernelH, c.kernelW]
-        var userSrcMD = try ctx.desc([g.n, g.c, g.h, g.w], inputChannelsLast ? dnnl_nhwc : dnnl_nchw, label, type: dnnl_s8)
+        let srcType = unsignedSource ? dnnl_u8 : dnnl_s8
+        var userSrcMD = try ctx.desc([g.n, g.c, g.h, g.w], inputChannelsLast ? dnnl_nhwc : dnnl_nchw, label, type: srcType)
         var userDstMD = try ctx.desc(g.outputShape, outputChannelsLast ? dnnl_nhwc : dnnl_nchw, label, type: dnnl_s8)
         var userWMD = try ctx.desc(wDims, grouped ? dnnl_goihw : dnnl_oihw, label, type: dnnl_s8)
-        var srcMD = try ctx.desc([g.n, g.c, g.h, g.w], dnnl_nhwc, label, type: dnnl_s8)
+        var srcMD = try ctx.desc([g.n, g.c, g.h, g.w], dnnl_nhwc, label, type: srcType)
         var dstMD = try ctx.desc(g.outputShape, dnnl_nhwc, label, type: dnnl_s8)
         var anyW = try ctx.desc(wDims, dnnl_format_tag_any, label, type: dnnl_s8)
         var biasMD = try ctx.desc([c.outChannels], dnnl_x, label, type: dnnl_s32)
@@ -459,7 +468,7 @@ final class OneDNNQConv: PlannedOperator {
         defer { dnnl_primitive_attr_destroy(attr) }
         let scales = spec.weightScales.map { spec.inputScale * $0 / spec.outputScale }
         try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, Int64(scales.count), 1 << 1, scales), "dnnl_primitive_attr_set_output_scales", label)
-        try dnnlCheck(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, [Int32(spec.inputZero)]), "dnnl_primitive_attr_set_zero_points", label)
+        try dnnlCheck(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, [Int32(spec.inputZero) + (unsignedSource ? 128 : 0)]), "dnnl_primitive_attr_set_zero_points", label)
         try dnnlCheck(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, [Int32(spec.outputZero)]), "dnnl_primitive_attr_set_zero_points", label)
         var po: dnnl_post_ops_t?
         try dnnlCheck(dnnl_post_ops_create(&po), "dnnl_post_ops_create", label)
@@ -529,7 +538,13 @@ final class OneDNNQConv: PlannedOperator {
             return try f.run(x, residual: residual)
         }
         let (plan, g) = planned
-        return try ctx.with(threads: plan.threads) { try execute(xs, plan, g) }
+        guard unsignedSource else { return try ctx.with(threads: plan.threads) { try execute(xs, plan, g) } }
+        // x + 128 as u8 is x with its sign bit flipped.
+        let shifted = [Int8](unsafeUninitializedCapacity: xs.count) { buf, n in
+            xs.withUnsafeBufferPointer { src in for i in 0..<src.count { buf[i] = src[i] ^ Int8(bitPattern: 0x80) } }
+            n = xs.count
+        }
+        return try ctx.with(threads: plan.threads) { try execute(shifted, plan, g) }
     }
 
     private func execute(_ xs: [Int8], _ plan: OneDNNConvPlan, _ g: ConvGeometry) throws -> Tensor {

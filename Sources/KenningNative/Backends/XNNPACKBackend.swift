@@ -10,8 +10,12 @@ func xnnCheck(_ status: xnn_status, _ call: StaticString, _ label: String) throw
 }
 
 enum XNNPACKLibrary {
-    /// `xnn_initialize` runs once per process (Swift initializes a static `let` exactly once, thread-safely).
-    static let status: UInt32 = xnn_initialize(nil).rawValue
+    /// `xnn_initialize` runs once per process (Swift initializes a static `let` exactly once, thread-safely), after the
+    /// CPU ISA cap is applied.
+    static let status: UInt32 = {
+        guard case .success = LibraryISA.applied else { return xnn_status_unsupported_hardware.rawValue }
+        return xnn_initialize(nil).rawValue
+    }()
 }
 
 /// XNNPACK operators (NHWC): convolutions (grouped and depthwise included) and fully connected layers.
@@ -21,6 +25,7 @@ final class XNNPACKFactory: OperatorFactory {
     let threads: Int
 
     init(threads: Int) throws(KenningError) {
+        _ = try LibraryISA.features()
         try xnnCheck(xnn_status(rawValue: XNNPACKLibrary.status), "xnn_initialize", "the session")
         self.threads = threads
         pool = threads > 1 ? pthreadpool_create(threads) : nil

@@ -63,9 +63,10 @@ def compile(optimizer, model_bytes, io_spec, calibration, workdir):
     qtype = {"int8": QuantType.QInt8, "uint8": QuantType.QUInt8}
     dst = os.path.join(workdir, "quantized.onnx")
     mode = p.get("quantization", "static")
+    reduce_range = p.get("reduce_range") is True   # the host decides "auto" from the CPU and sends a boolean
     if mode == "dynamic":
         quantize_dynamic(pre, dst, weight_type=qtype[p.get("weight_type", "int8")],
-                         per_channel=bool(p.get("per_channel", False)))
+                         per_channel=bool(p.get("per_channel", False)), reduce_range=reduce_range)
     else:
         if not calibration:
             raise ValueError("static quantization needs calibration data (the pipeline's dataset)")
@@ -82,7 +83,7 @@ def compile(optimizer, model_bytes, io_spec, calibration, workdir):
                         per_channel=bool(p.get("per_channel", False)),
                         weight_type=qtype[p.get("weight_type", "int8")],
                         activation_type=qtype[p.get("activation_type", "uint8")],
-                        calibrate_method=method)
+                        calibrate_method=method, reduce_range=reduce_range)
     data = open(dst, "rb").read()
     write_file(out, data)
     return data
