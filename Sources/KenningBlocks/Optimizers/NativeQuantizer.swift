@@ -224,7 +224,26 @@ struct QDQWriter {
         var maxAbs = [Float](repeating: 0, count: channels)
         for o in 0..<outer { for c in 0..<channels { for i in 0..<inner { maxAbs[c] = max(maxAbs[c], abs(values[(o * channels + c) * inner + i])) } } }
         if !perChannel { maxAbs = [Float](repeating: maxAbs.max() ?? 0, count: channels) }
-        let scales = maxAbs.map { $0 > 0 ? $0 / limit : 1 }
+        // Each scale is the one, among ranges clipped to 100 %, 99 %, … 60 % of max |w|, whose rounded weights are
+        // closest to the float ones (least squared error): with few levels, clipping a rare outlier makes every other
+        // weight finer.
+        let groups = perChannel ? (0..<channels).map { [$0] } : [Array(0..<channels)]
+        var scales = [Float](repeating: 1, count: channels)
+        for group in groups {
+            guard let top = group.first.map({ maxAbs[$0] }), top > 0 else { continue }
+            var best: (error: Float, scale: Float) = (.infinity, top / limit)
+            for step in 0...40 {
+                let scale = top * (1 - Float(step) / 100) / limit
+                var error: Float = 0
+                for o in 0..<outer { for c in group { for i in 0..<inner {
+                    let w = values[(o * channels + c) * inner + i]
+                    let d = w - min(max((w / scale).rounded(.toNearestOrEven), -limit), limit) * scale
+                    error += d * d
+                } } }
+                if error < best.error { best = (error, scale) }
+            }
+            for c in group { scales[c] = best.scale }
+        }
         var q = [Int8](repeating: 0, count: values.count)
         for o in 0..<outer {
             for c in 0..<channels {

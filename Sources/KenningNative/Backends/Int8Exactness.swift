@@ -22,7 +22,8 @@ extension NativeSession {
             worst = max(worst, values.reduce(0) { max($0, abs(Int($1))) })
         }
         guard worst > LibraryISA.oneDNNWeightLimit else { return nil }
-        return oneDNNInt8Refusal("the model", maxAbsWeight: worst).problems[0].what
+        let refusal = oneDNNInt8Refusal("the model", maxAbsWeight: worst).problems[0]
+        return refusal.what + "; " + (refusal.fix ?? "")
     }
 
     static func oneDNNInt8Refusal(_ label: String, maxAbsWeight: Int) -> KenningError {

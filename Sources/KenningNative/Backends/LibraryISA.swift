@@ -49,7 +49,11 @@ enum LibraryISA {
     }
 
     /// The ISA oneDNN uses here, within any cap (its own answer, `dnnl_get_effective_cpu_isa`).
-    static var oneDNNEffective: dnnl_cpu_isa_t { dnnl_get_effective_cpu_isa() }
+    /// Applies the cap first: asking oneDNN fixes its ISA for the rest of the process.
+    static var oneDNNEffective: dnnl_cpu_isa_t {
+        _ = applied
+        return dnnl_get_effective_cpu_isa()
+    }
 
     /// Whether oneDNN's int8 convolutions accumulate u8×s8 products in 32 bits (VNNI: AVX-512 VNNI or AVX-VNNI).
     /// Without it oneDNN uses `vpmaddubsw`, whose 16-bit pair sums saturate once |weight| exceeds 64.

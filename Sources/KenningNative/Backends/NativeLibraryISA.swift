@@ -5,15 +5,13 @@ import KenningCore
 public enum NativeLibraryISA {
     /// oneDNN's effective ISA, in its level names (`avx2`, `avx512_core_vnni`, …).
     public static var oneDNN: String {
-        _ = LibraryISA.applied
         let isa = LibraryISA.oneDNNEffective
         return ISALevel.allCases.first { LibraryISA.oneDNNLevel($0) == isa }?.rawValue ?? "0x" + String(isa.rawValue, radix: 16)
     }
 
     /// Whether oneDNN's int8 convolutions accumulate in 32 bits here (else full-range weights are refused on `onednn`).
     public static var oneDNNInt8DotProduct: Bool {
-        _ = LibraryISA.applied
-        return LibraryISA.oneDNNHasInt8DotProduct
+        LibraryISA.oneDNNHasInt8DotProduct
     }
 
     /// Whether XNNPACK picks its AVX-512 kernels (false on AVX2-only CPUs and under an AVX2 cap).
