@@ -1,6 +1,8 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningModel
+import KenningNative
 import KenningWorkers
 import Testing
 
@@ -114,6 +116,38 @@ enum DigitsReference {
         let single = try session.run([one])[0]
         #expect(single.shape == [1, 10])
         #expect(zip(single.floats, ref.reference.prefix(10)).map { abs($0 - $1) }.max()! <= c.tolerance)
+    }
+
+    /// ONNX Runtime's own static quantizer with 7-bit weights (reduce_range true, what auto picks without VNNI) and
+    /// with 8-bit ones, run by ONNX Runtime on an emulated AVX2-only CPU: the 7-bit model equals its float simulation
+    /// there and keeps the accuracy; the 8-bit one's saturation error is printed.
+    @Test(arguments: [true, false]) func onnxRuntimeQuantizerReduceRange(_ reduce: Bool) throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "\(WorkerEnvironment.unavailableReason ?? ""): run scripts/setup-frameworks")
+        try #require(FileManager.default.isExecutableFile(atPath: qemuUser), "qemu-user is missing: run scripts/test (it installs qemu-user)")
+        let ref = DigitsReference.shared
+        let dir = temporaryDirectory()
+        let q = try ONNXRuntimeQuantizer(try resolved(ONNXRuntimeQuantizer.description.parameters,
+                                                      [("compiled_model_path", .string(dir + "/q.onnx")), ("per_channel", true),
+                                                       ("reduce_range", .bool(reduce))]))
+        let artifact = try q.compile(ref.artifact, context: OptimizationContext(dataset: ref.dataset, modelWrapper: ref.wrapper))
+        let record = try #require(IOSpecFile.quantization(nextTo: artifact.path))
+        #expect(record["quantizer"] == "ONNXRuntimeQuantizer" && record["reduce_range"]?.boolValue == reduce)
+        #expect(record["cpu"]?["isa_flags"]?.arrayValue?.isEmpty == false)
+        let model = try ONNX.load(path: artifact.path)
+        let widest = model.graph.initializers.values.reduce(0) { m, t in
+            guard case let .int8(v) = t.storage, t.shape.count == 4 else { return m }
+            return max(m, v.reduce(0) { max($0, abs(Int($1))) })
+        }
+        #expect(reduce ? widest <= 64 : widest > 64, "widest weight \(widest)")
+        let simulated = try NativeSession(model: model, threads: 1, backend: .reference).run([ref.input])[0].floats
+        let emulated = try onnxRuntimeOutputs(model: artifact.path, input: ref.input.floats, shape: ref.input.shape, cpu: "Haswell")
+        let worst = zip(emulated, simulated).map { abs($0 - $1) }.max() ?? 1
+        let accuracy = DigitsReference.accuracy(emulated, ref.dataset)
+        print("ONNXRuntimeQuantizer reduce_range=\(reduce) → ONNX Runtime on emulated Haswell: max |Δp| vs float simulation \(worst), accuracy \(accuracy)")
+        if reduce {
+            #expect(worst <= 0.05, "\(worst) from the float simulation")
+            #expect(accuracy >= 0.97)
+        }
     }
 
     @Test func versionsComeFromTheSetup() {

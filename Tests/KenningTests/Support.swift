@@ -1,5 +1,6 @@
 import Foundation
 import KenningCore
+import Testing
 
 /// The repository root (tests read the committed data and model).
 let repoRoot: String = {
@@ -21,4 +22,25 @@ func temporaryDirectory() -> String {
 
 func resolved(_ specs: [ParameterSpec], _ values: [(String, JSONValue)]) throws -> ResolvedParameters {
     try ResolvedParameters.resolve(.object(values), specs: specs, blockName: "test")
+}
+
+/// qemu-user, which runs a process on an emulated x86 CPU model (scripts/test installs it).
+let qemuUser = "/usr/bin/qemu-x86_64"
+
+/// ONNX Runtime's outputs for `model` (scripts/ort_run.py in the test venv); with `cpu`, ONNX Runtime runs on that
+/// emulated x86 CPU model, so MLAS picks that CPU's kernels (`Haswell`: AVX2 and FMA, no AVX-512, no VNNI).
+func onnxRuntimeOutputs(model: String, input: [Float], shape: [Int], cpu: String? = nil) throws -> [Float] {
+    let dir = temporaryDirectory()
+    try input.withUnsafeBufferPointer { try Data(buffer: $0).write(to: URL(fileURLWithPath: dir + "/in.f32")) }
+    let command = [repo(".venv/bin/python"), repo("scripts/ort_run.py"), model, dir + "/in.f32", shape.map(String.init).joined(separator: ","),
+                   dir + "/out.f32"]
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: cpu == nil ? command[0] : qemuUser)
+    p.arguments = cpu.map { ["-cpu", $0] + command } ?? Array(command.dropFirst())
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "ONNX Runtime could not run \(model)\(cpu.map { " on an emulated \($0)" } ?? "")")
+    return try CNNTestSet.floats(dir + "/out.f32")
 }
