@@ -34,8 +34,16 @@ MODELS = {
     "mobilenetv2": ("build/models/mobilenetv2.onnx", [1, 3, 224, 224]),
     "digits-cnn": ("models/digits-cnn.onnx", [1, 1, 8, 8]),
 }
-# int8 QDQ versions written by `kenning-bench quantize` (NativeQuantizer); see prepare_int8().
+# int8 QDQ versions written by `kenning-bench quantize` (NativeQuantizer, reduce_range auto); see prepare_int8().
 INT8 = {name: (f"build/models/{name}-int8.onnx", shape) for name, (_, shape) in MODELS.items()}
+# The same quantized with the CPU capped at AVX2 (no AVX-512, no VNNI): auto then writes 7-bit weights.
+INT8_AVX2 = {name: (f"build/models/{name}-int8-avx2.onnx", shape) for name, (_, shape) in MODELS.items()}
+# Precision → (models, environment of the native engines). "int8-avx2" runs the native side on the code paths of an
+# AVX2-only CPU (KENNING_MAX_CPU_ISA caps oneDNN and XNNPACK); ONNX Runtime's MLAS cannot be capped and keeps this
+# machine's full ISA.
+AVX2 = {"KENNING_MAX_CPU_ISA": "avx2"}
+VARIANTS = {"fp32": (MODELS, {}), "int8": (INT8, {}), "int8-avx2": (INT8_AVX2, AVX2)}
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8")
 
 
 def to_opset13(src, dst):
@@ -66,10 +74,10 @@ def to_opset13(src, dst):
     onnx.save(m, dst)
 
 
-def prepare_int8(models):
+def prepare_int8(models, table=INT8, env=None):
     for name in models:
         src, _ = MODELS[name]
-        dst, _ = INT8[name]
+        dst, _ = table[name]
         if os.path.exists(os.path.join(ROOT, dst)) and os.path.getmtime(os.path.join(ROOT, dst)) >= os.path.getmtime(os.path.join(ROOT, src)):
             continue
         if name in ("resnet50", "squeezenet"):
@@ -77,17 +85,18 @@ def prepare_int8(models):
             to_opset13(os.path.join(ROOT, src), os.path.join(ROOT, opset13))
             src = opset13
         extra = ["--digits", "--samples", "64"] if name == "digits-cnn" else ["--samples", "8"]
-        subprocess.run([BENCH, "quantize", src, dst] + extra, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([BENCH, "quantize", src, dst] + extra, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       env={**os.environ, **(env or {})})
 BACKENDS = ["reference", "openblas", "onednn", "xnnpack"]
 PAUSE = 0.05
 
 
 class Native:
-    def __init__(self, model, shape, backend, threads):
+    def __init__(self, model, shape, backend, threads, env=None):
         self.name = backend
         self.proc = subprocess.Popen(
             [BENCH, "serve", model, ",".join(map(str, shape)), "--backend", backend, "--threads", str(threads)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **(env or {})})
         ready = json.loads(self.proc.stdout.readline())
         self.gflop = ready["conv_gflop"]
         self.samples = []
@@ -135,8 +144,9 @@ class ORT:
 
 
 def bench(model_key, threads, backends, rounds, block_seconds, precision="fp32"):
-    path, shape = (MODELS if precision == "fp32" else INT8)[model_key]
-    engines = [Native(path, shape, b, threads) for b in backends]
+    table, env = VARIANTS[precision]
+    path, shape = table[model_key]
+    engines = [Native(path, shape, b, threads, env) for b in backends]
     reference = ORT(path, shape, threads)
     everyone = engines + [reference]
     blocks = {}
@@ -157,7 +167,8 @@ def bench(model_key, threads, backends, rounds, block_seconds, precision="fp32")
     for e in engines:
         native_ms = statistics.median(e.samples)
         rows.append({
-            "model": model_key, "precision": precision, "threads": threads, "backend": e.name,
+            "model": model_key, "precision": precision.split("-")[0], "threads": threads, "backend": e.name,
+            "native_isa": env.get("KENNING_MAX_CPU_ISA", "full") if env else "full",
             "native_ms": round(native_ms, 4), "ort_ms": round(ort_ms, 4), "ratio": round(native_ms / ort_ms, 3),
             "native_samples": len(e.samples), "ort_samples": len(reference.samples),
             "dense_gflop": round(e.gflop, 4), "gflops": round(e.gflop / (native_ms / 1000), 1) if native_ms > 0 else None,
@@ -180,7 +191,7 @@ def machine():
         for line in open("/proc/cpuinfo"):
             if line.startswith("flags"):
                 have = set(line.split(":", 1)[1].split())
-                flags = ", ".join(f for f in ("avx2", "fma", "avx512f", "avx512_vnni") if f in have)
+                flags = ", ".join(f for f in ISA_FLAGS if f in have)
                 break
     except OSError:
         pass
@@ -209,14 +220,19 @@ def markdown(rows, info, command):
         "(per-channel int8 weights, asymmetric int8 activations calibrated on seeded random inputs; ResNet-50 and",
         "SqueezeNet first moved from opset 9 to 13): the native runtime fuses its Conv chains into int8 convolutions,",
         "oneDNN's int8 primitive on the `onednn` rows and XNNPACK QC8 on the `xnnpack` rows; ONNX Runtime runs the same file",
-        "with its own QDQ fusion. The machine is",
+        "with its own QDQ fusion. `native ISA` full: the machine's own instruction set (its flags above), where",
+        "`reduce_range` auto keeps 8-bit weights when the CPU has VNNI; avx2: the native engines run with",
+        "`KENNING_MAX_CPU_ISA=avx2` (oneDNN and XNNPACK use their AVX2 kernels, as on an AVX2-only CPU without VNNI) on",
+        "a model quantized under the same cap (7-bit weights), while ONNX Runtime, which cannot be capped, runs that",
+        "model with this machine's full ISA, so on those rows compare native ms with the full-ISA int8 rows above them",
+        "rather than with ORT. The machine is",
         "shared with other jobs, so treat differences under ~10% as noise, and 2-thread rows as the most affected.",
         "",
-        "| model | precision | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s (int8: GOP/s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | precision | native ISA | threads | backend | native ms | ORT ms | ratio | dense GFLOP | GFLOP/s (int8: GOP/s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['precision']} | {r['threads']} | {r['backend']} | {r['native_ms']:.3f} | {r['ort_ms']:.3f} | "
+        lines.append(f"| {r['model']} | {r['precision']} | {r['native_isa']} | {r['threads']} | {r['backend']} | {r['native_ms']:.3f} | {r['ort_ms']:.3f} | "
                      f"{r['ratio']:.2f} | {r['dense_gflop']:.3f} | {r['gflops'] if r['gflops'] is not None else ''} |")
     return "\n".join(lines) + "\n"
 
@@ -231,7 +247,8 @@ def main():
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "native-vs-ort.json"))
     p.add_argument("--markdown", default="")
     p.add_argument("--command", default="scripts/bench-native-vs-ort")
-    p.add_argument("--precisions", default="fp32,int8")
+    p.add_argument("--precisions", default="fp32,int8,int8-avx2",
+                   help="fp32, int8 (this machine's ISA), int8-avx2 (native engines capped at AVX2)")
     p.add_argument("--int8-backends", default="onednn,xnnpack",
                    help="backends for int8 rows (onednn: oneDNN int8 convolutions; xnnpack: XNNPACK QC8)")
     a = p.parse_args()
@@ -240,13 +257,15 @@ def main():
     precisions = a.precisions.split(",")
     if "int8" in precisions:
         prepare_int8(a.models.split(","))
+    if "int8-avx2" in precisions:
+        prepare_int8(a.models.split(","), INT8_AVX2, AVX2)
     for m in a.models.split(","):
         for precision in precisions:
             backends = a.backends.split(",") if precision == "fp32" else a.int8_backends.split(",")
             for t in [int(v) for v in a.threads.split(",")]:
                 for r in bench(m, t, backends, a.rounds, a.block_seconds, precision):
                     rows.append(r)
-                    print(f"{r['model']:12} {precision} {r['threads']}t {r['backend']:10} native {r['native_ms']:9.3f} ms  "
+                    print(f"{r['model']:12} {precision:9} {r['threads']}t {r['backend']:10} native {r['native_ms']:9.3f} ms  "
                           f"ort {r['ort_ms']:9.3f} ms  ratio {r['ratio']:6.2f}  {r['gflops']} GFLOP/s", flush=True)
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     with open(a.json, "w") as f:
