@@ -31,15 +31,30 @@ public struct Problem: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The single error type that crosses module boundaries. `badInput` maps to exit code 2, `failure` to 1.
+///
+/// `code` says what kind of problem it is for code that reacts to it (the search classifies a run by it, never by
+/// the message); `underlying` keeps the error it was made from, when there is one.
 public struct KenningError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable { case badInput, failure }
 
+    /// What went wrong, for programs; the raw values travel between processes (the child run's status file).
+    public enum Code: String, Sendable, CaseIterable {
+        /// Nothing more specific than the kind.
+        case unspecified
+        /// The pipeline's blocks cannot run together (formats, ops, a kernel that cannot be exact on this CPU).
+        case incompatiblePipeline = "incompatible_pipeline"
+    }
+
     public var kind: Kind
     public var problems: [Problem]
+    public var code: Code
+    public var underlying: (any Error & Sendable)?
 
-    public init(_ kind: Kind, _ problems: [Problem]) {
+    public init(_ kind: Kind, _ problems: [Problem], code: Code = .unspecified, underlying: (any Error & Sendable)? = nil) {
         self.kind = kind
         self.problems = problems
+        self.code = code
+        self.underlying = underlying
     }
 
     public static func badInput(_ what: String, file: String? = nil, path: String? = nil, fix: String? = nil) -> KenningError {

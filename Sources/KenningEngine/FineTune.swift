@@ -394,7 +394,7 @@ struct ResultRow {
     var id: Int
     var what: String
     var metrics: [String: Double]
-    var status: String
+    var status: RunStatus
 
     static func table(_ rows: [ResultRow], bestID: Int?, metric: String) -> String {
         let header = ["", "id", "pipeline", "accuracy", "mean ms", "p99 ms", "cpu %", "mem %", "status"]
@@ -405,7 +405,7 @@ struct ResultRow {
             }
             lines.append([r.id == bestID ? "*" : "", String(r.id), r.what, f("accuracy", 1, 4), f("inferencetime_mean", 1000, 4),
                           f("inferencetime_p99", 1000, 4), f("session_utilization_cpus_percent_avg_mean", 1, 1),
-                          f("session_utilization_mem_percent_mean", 1, 1), r.status])
+                          f("session_utilization_mem_percent_mean", 1, 1), r.status.rawValue])
         }
         let widths = header.indices.map { c in lines.map { $0[c].count }.max() ?? 0 }
         let text = lines.map { row in

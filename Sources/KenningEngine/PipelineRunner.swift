@@ -138,7 +138,8 @@ public struct PipelineRunner {
         }
         onPhase("load")
         if let reason = runtimeBlock.incompatibility(with: artifact) {
-            throw .badInput("incompatible pipeline: \(reason)", path: runtimePath, fix: "choose another runtime or model")
+            throw KenningError(.badInput, [Problem("incompatible pipeline: \(reason)", path: runtimePath, fix: "choose another runtime or model")],
+                               code: .incompatiblePipeline)
         }
         measurements = header(built: built, optimizerRecords: optimizerRecords, artifact: artifact)
         if !compileTimes.isEmpty { measurements.append(("optimization_time", .array(compileTimes))) }

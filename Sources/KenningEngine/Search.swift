@@ -6,7 +6,7 @@ import KenningCore
 struct Evaluation {
     var id: Int
     var pipeline: JSONValue
-    var status: String
+    var status: RunStatus
     var reason: String?
     var metrics: [(String, Double)] = []
     var budget: JSONValue?
@@ -18,7 +18,7 @@ struct Evaluation {
     var metricMap: [String: Double] { Dictionary(metrics, uniquingKeysWith: { a, _ in a }) }
 
     var json: JSONValue {
-        var pairs: [(String, JSONValue)] = [("id", .int(id)), ("pipeline", pipeline), ("status", .string(status))]
+        var pairs: [(String, JSONValue)] = [("id", .int(id)), ("pipeline", pipeline), ("status", .string(status.rawValue))]
         if let reason { pairs.append(("reason", .string(reason))) }
         if !metrics.isEmpty { pairs.append(("metrics", .object(metrics.map { ($0.0, .double($0.1)) }))) }
         if let budget { pairs.append(("measurement", budget)) }
@@ -28,7 +28,7 @@ struct Evaluation {
         return .object(pairs)
     }
 
-    init(id: Int, pipeline: JSONValue, status: String, reason: String? = nil) {
+    init(id: Int, pipeline: JSONValue, status: RunStatus, reason: String? = nil) {
         self.id = id
         self.pipeline = pipeline
         self.status = status
@@ -37,7 +37,7 @@ struct Evaluation {
 
     init?(journal r: JSONValue) {
         guard let id = r["id"]?.intValue, let pipeline = r["pipeline"], let status = r["status"]?.stringValue else { return nil }
-        self.init(id: id, pipeline: pipeline, status: status, reason: r["reason"]?.stringValue)
+        self.init(id: id, pipeline: pipeline, status: RunStatus(recorded: status), reason: r["reason"]?.stringValue)
         metrics = r["metrics"]?.objectPairs?.compactMap { k, v in v.doubleValue.map { (k, $0) } } ?? []
         budget = r["measurement"]
         window = r["measurement_window"]?.doubleValue ?? 0
@@ -225,7 +225,7 @@ struct SearchSession {
             for c in alive {
                 if outOfTime { break }
                 let e = try evaluate(c, budget: budget)
-                if e.status == "ok", let cost = op.objectives.first.flatMap({ $0.cost(e.metricMap) }) { results.append((c, cost)) }
+                if e.status == .ok, let cost = op.objectives.first.flatMap({ $0.cost(e.metricMap) }) { results.append((c, cost)) }
             }
             finalists = Set(results.map { $0.0.id! })
             let keep = max(1, Int((Double(results.count) / eta).rounded(.up)))
@@ -426,12 +426,12 @@ struct SearchSession {
         }
         let what = runner.describe(c.pipeline)
         let t0 = monotonicSeconds()
-        var e = Evaluation(id: id, pipeline: c.pipeline, status: "failed")
+        var e = Evaluation(id: id, pipeline: c.pipeline, status: .failed)
         e.budget = budget
         let (hits, compileError) = materialize(c.pipeline)
         e.cacheHits = hits
         if let compileError {
-            e.status = "compile_error"
+            e.status = .compileError
             e.reason = compileError
         } else {
             e = measure(pipeline, into: e)
@@ -442,6 +442,12 @@ struct SearchSession {
         record(e, journaled: false)
         progress(e, what: what)
         return e
+    }
+
+    /// Whether a run's log shows an allocation failure under its memory limit. The one status still read from text:
+    /// the Swift runtime and the C libraries report a failed allocation only as a message before the process stops.
+    static func outOfMemory(_ log: String) -> Bool {
+        log.contains("failed to allocate") || log.contains("Cannot allocate memory")
     }
 
     func measure(_ pipeline: JSONValue, into base: Evaluation, suffix: String = "") -> Evaluation {
@@ -466,12 +472,12 @@ struct SearchSession {
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         switch result {
         case .timedOut:
-            e.status = "timeout"
+            e.status = .timeout
             e.reason = "no result within \(Int(runner.options.timeout)) s (log: \(logPath))"
             return e
         case let .signaled(sig):
-            let oom = sig == SIGKILL || log.contains("failed to allocate") || log.contains("Cannot allocate memory")
-            e.status = oom ? "oom" : "crash"
+            let oom = sig == SIGKILL || Self.outOfMemory(log)
+            e.status = oom ? .oom : .crash
             e.reason = oom ? "the run ran out of memory (limit \(runner.options.memoryLimitMB) MB; log: \(logPath))"
                 : "the run died with signal \(sig) (log: \(logPath))"
             return e
@@ -481,9 +487,14 @@ struct SearchSession {
         case let .exited(code, lastError):
             guard code == 0 else {
                 let status = (try? String(contentsOfFile: statusPath, encoding: .utf8)).flatMap { try? JSONValue.parse($0) }
-                let message = status?["error"]?.stringValue ?? ""
-                e.status = status?["phase"]?.stringValue == "compile" ? "compile_error"
-                    : message.contains("incompatible pipeline") ? "incompatible" : (log.contains("failed to allocate") ? "oom" : "failed")
+                let errorCode = status?["code"]?.stringValue.flatMap(KenningError.Code.init(rawValue:)) ?? .unspecified
+                if status?["phase"]?.stringValue == "compile" {
+                    e.status = .compileError
+                } else if errorCode == .incompatiblePipeline {
+                    e.status = .incompatible
+                } else {
+                    e.status = Self.outOfMemory(log) ? .oom : .failed
+                }
                 e.reason = (lastError ?? "exit code \(code)") + " (log: \(logPath))"
                 return e
             }
@@ -507,13 +518,13 @@ struct SearchSession {
             let precision = m["model_precision"]?.stringValue ?? "float32"
             let tolerance = op.outputTolerance[precision] ?? op.outputTolerance["float32"]!
             if diff > tolerance || outputs.count != reference.count {
-                e.status = "output_mismatch"
+                e.status = .outputMismatch
                 e.reason = String(format: "outputs differ from the unoptimized model's by %.3g (%@ tolerance %.3g)", diff, precision, tolerance)
                 return e
             }
         }
         let missing = op.objectives.map(\.metric).filter { name in !e.metrics.contains { $0.0 == name } }
-        e.status = missing.isEmpty ? "ok" : "metric_missing"
+        e.status = missing.isEmpty ? .ok : .metricMissing
         if !missing.isEmpty { e.reason = "the run produced no \(missing.joined(separator: ", "))" }
         return e
     }
@@ -533,10 +544,10 @@ struct SearchSession {
             " best #\(b.id) \(op.metric)=\(String(format: "%.6g", b.metricMap[op.metric] ?? .nan))"
         } ?? ""
         let m = e.metricMap
-        let result = e.status == "ok"
+        let result = e.status == .ok
             ? String(format: "ok  %@=%@  accuracy=%.4f  mean=%.4f ms", op.metric, m[op.metric].map { String(format: "%.6g", $0) } ?? "-",
                      m["accuracy"] ?? .nan, (m["inferencetime_mean"] ?? .nan) * 1000)
-            : "\(e.status): \(e.reason ?? "")"
+            : "\(e.status.rawValue): \(e.reason ?? "")"
         let line = "[\(n)/\(total)] #\(e.id) \(what): \(result)"
         if runner.options.liveProgress {
             runner.say("\r\u{1B}[K" + line)
@@ -548,7 +559,7 @@ struct SearchSession {
 
     // MARK: Selection
 
-    func feasible(_ e: Evaluation) -> Bool { e.status == "ok" && op.constraints.allSatisfy { $0.holds(e.metricMap) } }
+    func feasible(_ e: Evaluation) -> Bool { e.status == .ok && op.constraints.allSatisfy { $0.holds(e.metricMap) } }
 
     func currentBest() -> Evaluation? { select(evaluations.filter { feasible($0) && (finalists?.contains($0.id) ?? true) }) }
 
@@ -614,7 +625,7 @@ struct SearchSession {
                 _ = materialize(e.pipeline)
                 let again = measure(e.budget.map { e.pipeline.setting("measurement", to: $0) } ?? e.pipeline, into: e, suffix: "_remeasure\(round)")
                 measuredSeconds += again.window
-                if again.status == "ok",
+                if again.status == .ok,
                    let text = try? String(contentsOfFile: (runDir as NSString).appendingPathComponent("measurements_\(e.id)_remeasure\(round).json"), encoding: .utf8),
                    let m = try? JSONValue.parse(text)
                 {
@@ -644,7 +655,7 @@ struct SearchSession {
 
     func writeResults() throws(KenningError) {
         let entries = excluded.map { c in
-            JSONValue.object([("pipeline", c.pipeline), ("status", "incompatible"), ("reason", .string(c.exclusion!))])
+            JSONValue.object([("pipeline", c.pipeline), ("status", .string(RunStatus.incompatible.rawValue)), ("reason", .string(c.exclusion!))])
         } + evaluations.sorted { $0.id < $1.id }.map(\.json)
         try Files.writeJSON(.array(entries), to: runner.path("_all_results.json"))
         if let best = currentBest() {
@@ -676,7 +687,7 @@ struct SearchSession {
         runner.say(String(format: "%d runs in %.1f s (%.1f s measuring); compiled %d step(s) in %.1f s, %d cache hit(s) saving %.1f s",
                           evaluations.count, wall, measuredSeconds, stats.compiled, stats.compileSeconds, stats.cacheHits, stats.savedSeconds))
         guard let best else {
-            let ok = evaluations.filter { $0.status == "ok" }
+            let ok = evaluations.filter { $0.status == .ok }
             if !ok.isEmpty, !op.constraints.isEmpty {
                 runner.say("no run meets every constraint (\(op.constraints.map(\.description).joined(separator: ", "))); closest:")
                 for e in closest(ok).prefix(3) {
@@ -716,7 +727,7 @@ struct SearchSession {
             ("pick", best.map { .int($0.id) } ?? .null),
         ]
         if best == nil {
-            pairs.append(("closest", JSONValue(closest(evaluations.filter { $0.status == "ok" }).prefix(3).map(\.id))))
+            pairs.append(("closest", JSONValue(closest(evaluations.filter { $0.status == .ok }).prefix(3).map(\.id))))
         }
         try Files.writeJSON(.object(pairs), to: runner.path("_pareto.json"))
     }

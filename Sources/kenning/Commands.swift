@@ -60,7 +60,7 @@ struct ScenarioOptions: ParsableArguments {
         } catch {
             if let statusFile {
                 let status = JSONValue.object([("phase", .string(phase.get())), ("kind", .string(error.kind == .badInput ? "bad_input" : "failure")),
-                                               ("error", .string(error.description))])
+                                               ("code", .string(error.code.rawValue)), ("error", .string(error.description))])
                 try? Files.writeJSON(status, to: statusFile)
             }
             throw error.inFile(jsonCfg)
