@@ -1,5 +1,8 @@
 import Foundation
 
+// MARK: - Writing
+// MARK: - Reading
+
 /// A JSON document that keeps the order of object keys (Kenning's grid order depends on it).
 public enum JSONValue: Sendable, Equatable, Hashable {
     case null
@@ -116,8 +119,6 @@ extension JSONValue {
     public init(_ values: [Int]) { self = .array(values.map { .int($0) }) }
 }
 
-// MARK: - Writing
-
 extension JSONValue {
     /// Serializes the value. `indent` nil gives one line; Kenning writes results with an indent of 4.
     public func serialized(indent: Int? = 4) -> String {
@@ -198,8 +199,6 @@ extension JSONValue {
         out += "\""
     }
 }
-
-// MARK: - Reading
 
 extension JSONValue {
     /// Parses JSON text. Errors name the line and column.

@@ -3,9 +3,6 @@ import Foundation
 import KenningCore
 import KenningModel
 
-/// Failure inside a kernel; the session turns it into a `KenningError` naming the node.
-struct KernelError: Error { let reason: String }
-
 /// Runs `body(chunk)` for `count` items split over `threads` workers.
 @inline(__always)
 func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
@@ -20,80 +17,6 @@ func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
         }
     }
 }
-
-enum Activation: Equatable {
-    case none, relu, sigmoid, tanh
-    case clip(Float, Float)
-    case leakyRelu(Float)
-
-    init(name: String, params: [Float]) throws {
-        switch name {
-        case "", "Identity": self = .none
-        case "Relu": self = .relu
-        case "Sigmoid": self = .sigmoid
-        case "Tanh": self = .tanh
-        case "Clip": self = .clip(params.count > 0 ? params[0] : -.infinity, params.count > 1 ? params[1] : .infinity)
-        case "LeakyRelu": self = .leakyRelu(params.first ?? 0.01)
-        default: throw KernelError(reason: "unsupported fused activation \"\(name)\"")
-        }
-    }
-
-    @inline(__always) func apply(_ x: Float) -> Float {
-        switch self {
-        case .none: return x
-        case .relu: return x > 0 ? x : 0
-        case .sigmoid: return 1 / (1 + expf(-x))
-        case .tanh: return tanhf(x)
-        case let .clip(lo, hi): return min(max(x, lo), hi)
-        case let .leakyRelu(a): return x >= 0 ? x : a * x
-        }
-    }
-}
-
-enum BinaryOp {
-    case add, sub, mul, div, max, min
-
-    @inline(__always) func apply(_ a: Float, _ b: Float) -> Float {
-        switch self {
-        case .add: return a + b
-        case .sub: return a - b
-        case .mul: return a * b
-        case .div: return a / b
-        case .max: return Swift.max(a, b)
-        case .min: return Swift.min(a, b)
-        }
-    }
-}
-
-/// Shape and attributes of a 2-D MaxPool/AveragePool, read once for the NCHW and channels-last kernels.
-struct PoolGeometry {
-    let n: Int, c: Int, h: Int, w: Int
-    let kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
-    let hy: (out: Int, begin: Int, end: Int)
-    let wx: (out: Int, begin: Int, end: Int)
-    let includePad: Bool
-
-    init(_ shape: [Int], _ node: Node) throws {
-        guard shape.count == 4 else { throw KernelError(reason: "only 2-D pooling (4-D input) is supported, got \(shape)") }
-        guard let k = node.ints("kernel_shape"), k.count == 2 else { throw KernelError(reason: "kernel_shape must have 2 values") }
-        (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let strides = node.ints("strides") ?? [1, 1]
-        let pads = node.ints("pads") ?? [0, 0, 0, 0]
-        let dil = node.ints("dilations") ?? [1, 1]
-        let autoPad = node.string("auto_pad") ?? "NOTSET"
-        let ceil = node.int("ceil_mode", default: 0) == 1
-        includePad = node.int("count_include_pad", default: 0) == 1
-        (kh, kw, sh, sw, dh, dw) = (k[0], k[1], strides[0], strides[1], dil[0], dil[1])
-        hy = spatialOutput(input: h, kernel: kh, stride: sh, dilation: dh, padBegin: pads[0], padEnd: pads[2], autoPad: autoPad, ceilMode: ceil)
-        wx = spatialOutput(input: w, kernel: kw, stride: sw, dilation: dw, padBegin: pads[1], padEnd: pads[3], autoPad: autoPad, ceilMode: ceil)
-        guard hy.out > 0, wx.out > 0 else { throw KernelError(reason: "output would be empty (input \(shape), kernel \(k))") }
-    }
-}
-
-struct Pads2D {
-    var top = 0, left = 0, bottom = 0, right = 0
-}
-
 /// Output size and padding of one spatial axis, following ONNX's auto_pad rules.
 func spatialOutput(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, autoPad: String,
                    ceilMode: Bool = false) -> (out: Int, begin: Int, end: Int)

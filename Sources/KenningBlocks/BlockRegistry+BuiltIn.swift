@@ -1,0 +1,27 @@
+import Foundation
+import KenningCore
+
+extension BlockRegistry {
+    /// Every block built into swift-kenning.
+    public static let builtIn = BlockRegistry([
+        BlockEntry(DigitsDataset.description, maker: .dataset { p throws(KenningError) in try DigitsDataset(p) }),
+        BlockEntry(RandomizedClassificationDataset.description, maker: .dataset { p throws(KenningError) in try RandomizedClassificationDataset(p) }),
+        BlockEntry(ONNXImageClassifier.description, maker: .modelWrapper { p throws(KenningError) in try ONNXImageClassifier(p) }),
+        BlockEntry(NativeGraphOptimizer.description, maker: .optimizer { p throws(KenningError) in try NativeGraphOptimizer(p) }),
+        BlockEntry(NativeQuantizer.description, maker: .optimizer { p throws(KenningError) in try NativeQuantizer(p) }),
+        BlockEntry(NativeRuntime.description, maker: .runtime { p throws(KenningError) in try NativeRuntime(p) }),
+        // Framework blocks, run in Kenning-protocol worker processes (KenningWorkers + workers/python).
+        BlockEntry(PetDataset.description, maker: .dataset { p throws(KenningError) in try PetDataset(p) }),
+        BlockEntry(TensorFlowPetDatasetMobileNetV2.description, maker: .modelWrapper { p throws(KenningError) in try TensorFlowPetDatasetMobileNetV2(p) }),
+        BlockEntry(ONNXRuntimeQuantizer.description, maker: .optimizer { p throws(KenningError) in try ONNXRuntimeQuantizer(p) }),
+        BlockEntry(OpenVINOCompiler.description, maker: .optimizer { p throws(KenningError) in try OpenVINOCompiler(p) }),
+        BlockEntry(IREECompiler.description, maker: .optimizer { p throws(KenningError) in try IREECompiler(p) }),
+        BlockEntry(TVMCompiler.description, maker: .optimizer { p throws(KenningError) in try TVMCompiler(p) }),
+        BlockEntry(TFLiteCompiler.description, maker: .optimizer { p throws(KenningError) in try TFLiteCompiler(p) }),
+        BlockEntry(ONNXRuntime.description, maker: .runtime { p throws(KenningError) in try ONNXRuntime(p) }),
+        BlockEntry(OpenVINORuntime.description, maker: .runtime { p throws(KenningError) in try OpenVINORuntime(p) }),
+        BlockEntry(IREERuntime.description, maker: .runtime { p throws(KenningError) in try IREERuntime(p) }),
+        BlockEntry(TVMRuntime.description, maker: .runtime { p throws(KenningError) in try TVMRuntime(p) }),
+        BlockEntry(TFLiteRuntime.description, maker: .runtime { p throws(KenningError) in try TFLiteRuntime(p) }),
+    ])
+}

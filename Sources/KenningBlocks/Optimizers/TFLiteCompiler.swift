@@ -1,0 +1,62 @@
+import Foundation
+import KenningCore
+import KenningWorkers
+
+/// TFLite conversion: keras through TensorFlow's converter (the optional .venv-tf), ONNX through swift-kenning's own
+/// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow).
+public struct TFLiteCompiler: WorkerBackedOptimizer {
+    public static let description = BlockDescription(
+        kind: .optimizer, name: "TFLiteCompiler", kenningModule: "kenning.optimizers.tflite",
+        summary: "Converts keras models (TensorFlow's converter: scripts/setup-frameworks --with-tensorflow) or ONNX CNNs (our converter, float32 only) to .tflite",
+        parameters: WorkerOptimizerSupport.common([
+            ParameterSpec("target", .choice(["default", "int8", "float16", "edgetpu"]), default: "default",
+                          help: "default (float32); int8 (calibrated on the dataset) and float16 need a keras input; edgetpu is not available"),
+            ParameterSpec("inference_input_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model input type (float32 only)"),
+            ParameterSpec("inference_output_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model output type (float32 only)"),
+            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0.0001...1, help: "Fraction of the training split used to calibrate int8"),
+            ParameterSpec("quantization_aware_training", .boolean, default: false, help: "Not available; must be false"),
+            ParameterSpec("use_tf_select_ops", .boolean, default: false, help: "Allow TensorFlow ops LiteRT lacks (keras input only)"),
+        ]),
+        inputFormats: [.keras, .onnx], outputFormats: [.tflite])
+
+    let support: WorkerOptimizerSupport
+    public var framework: FrameworkInfo { frameworkInfo("tflite", package: "ai-edge-litert") }
+
+    public init(_ p: ResolvedParameters) throws(KenningError) {
+        if p.string("inference_input_type") != "float32" || p.string("inference_output_type") != "float32" {
+            throw .badInput("TFLiteCompiler: only float32 model inputs and outputs are available (the host sends and reads float32)",
+                            path: "$.parameters", fix: "remove inference_input_type / inference_output_type")
+        }
+        if p.bool("quantization_aware_training") {
+            throw .badInput("TFLiteCompiler: quantization_aware_training is not available", path: "$.parameters.quantization_aware_training",
+                            fix: "set it to false; use \"target\": \"int8\" for post-training quantization")
+        }
+        if p.string("target") == "edgetpu" {
+            throw .badInput("TFLiteCompiler: target edgetpu needs the Edge TPU compiler, which is not available", path: "$.parameters.target",
+                            fix: "use default, float16 or int8")
+        }
+        support = WorkerOptimizerSupport(block: "TFLiteCompiler", framework: "tflite", inputs: [.keras, .onnx], output: .tflite, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        let target = support.parameters.string("target") ?? "default"
+        var input = input
+        if let data = FileManager.default.contents(atPath: input.path), let real = WorkerOptimizerSupport.sniff(data) { input.format = real }
+        if input.format == .keras {
+            var calibration: [[Tensor]] = []
+            if target == "int8" {
+                guard let dataset = context.dataset else {
+                    throw .badInput("TFLiteCompiler target int8 needs a dataset to calibrate on", path: "$.parameters.target", fix: "add a \"dataset\" block")
+                }
+                calibration = try calibrationBatches(dataset: dataset, wrapper: context.modelWrapper, io: input.io,
+                                                     fraction: support.parameters.double("dataset_percentage"), limit: 200)
+            }
+            return try support.compile(input, calibration: calibration, framework: "tensorflow")
+        }
+        guard target == "default", !support.parameters.bool("use_tf_select_ops") else {
+            throw .badInput("TFLiteCompiler: target \(target) and use_tf_select_ops need a keras input (TensorFlow's converter); the ONNX converter makes float32 only",
+                            path: "$.parameters.target", fix: "use \"target\": \"default\" for ONNX models")
+        }
+        return try support.compile(input)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import KenningCore
+import KenningWorkers
+
+/// The version of a framework package as installed by `scripts/setup-frameworks` (recorded in measurements).
+func frameworkInfo(_ name: String, package: String) -> FrameworkInfo {
+    FrameworkInfo(name: name, version: WorkerEnvironment.versions[package] ?? "not installed")
+}
+
+/// What every worker-backed runtime shares: Kenning's base runtime parameters, the format check and the load.
+struct WorkerRuntimeSupport: Sendable {
+    let block: String
+    let framework: String
+    let formats: [ModelFormat]
+    let parameters: ResolvedParameters
+
+    static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
+        [ParameterSpec("save_model_path", .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)")]
+            + extra + [
+                ParameterSpec("batch_size", .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
+                ParameterSpec("disable_performance_measurements", .boolean, default: false,
+                              help: "Skip CPU and memory sampling during the session"),
+            ]
+    }
+
+    var saveModelPath: String? { parameters.string("save_model_path") }
+
+    /// Only what the format chain cannot tell: the engine checks formats from the block descriptions, and may
+    /// pass the pipeline's input model here rather than the compiled one.
+    func incompatibility(with model: ModelArtifact) -> String? {
+        if let reason = WorkerEnvironment.unavailableReason { return "\(block) needs its framework worker: \(reason) (run scripts/setup-frameworks)" }
+        return nil
+    }
+
+    func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
+        // No check of artifact.format here: the chain was checked from the block descriptions, and an engine step that
+        // starts from a cached artifact may still label it with the wrapper's format. The worker reads the bytes.
+        guard let data = FileManager.default.contents(atPath: artifact.path) else {
+            throw .badInput("cannot read the model \(artifact.path)", file: artifact.path, fix: "run `kenning optimize` first or fix save_model_path")
+        }
+        return try WorkerInferenceSession(framework: framework, runtimeType: block, parameters: parameters.json, io: artifact.io,
+                                          modelBytes: [UInt8](data))
+    }
+}

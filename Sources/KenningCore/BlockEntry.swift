@@ -1,0 +1,9 @@
+
+public struct BlockEntry: Sendable {
+    public let description: BlockDescription
+    public let maker: BlockMaker
+    public init(_ description: BlockDescription, maker: BlockMaker) {
+        self.description = description
+        self.maker = maker
+    }
+}

@@ -1,0 +1,5 @@
+
+enum Checked {
+    case ok(JSONValue)
+    case bad(String)
+}

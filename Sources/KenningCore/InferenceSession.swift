@@ -1,0 +1,12 @@
+
+/// A loaded model, owned by one task.
+public protocol InferenceSession: AnyObject {
+    func run(_ inputs: [Tensor]) throws(KenningError) -> [Tensor]
+    /// Seconds the last `run` spent inside the framework's own inference call, as measured where the model runs
+    /// (e.g. by a worker process). nil means the host's timing of `run` is the measurement.
+    var lastInferenceSeconds: Double? { get }
+}
+
+extension InferenceSession {
+    public var lastInferenceSeconds: Double? { nil }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import KenningCore
+
+/// Content-addressed store of compiled artifacts: key = input artifact hash + block type + parameters + tool version.
+public struct ArtifactCache: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public static func fileHash(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var d = SHA256Digest()
+        d.update([UInt8](data))
+        return d.finalize()
+    }
+
+    /// The key of compiling `inputHash` with `block` (its output path excluded: it does not change the result).
+    public static func key(inputHash: String, block: JSONValue, toolVersion: String) -> String {
+        var params = block["parameters"] ?? .object([])
+        params = params.removing("compiled_model_path")
+        // `reduce_range: "auto"` resolves from the CPU: key by what it resolves to, so a cache moved to another
+        // machine never hands 8-bit weights to a CPU that needs 7-bit ones.
+        if params["reduce_range"]?.stringValue == "auto" {
+            let saturates = (try? CPUFeatures.current())?.int8WeightsSaturate ?? true
+            params = params.setting("reduce_range", to: .string(saturates ? "auto=true" : "auto=false"))
+        }
+        let canonical = JSONValue.object([("type", block["type"] ?? .null), ("parameters", params)]).serialized(indent: nil)
+        return SHA256Digest.hex("\(inputHash)|\(canonical)|\(toolVersion)")
+    }
+
+    /// Each entry is a directory holding the compiler's output as `model.<ext>` plus any side files (`model.<ext>.json`, `model.bin`, …).
+    public func entryDirectory(_ key: String) -> String {
+        (directory as NSString).appendingPathComponent(String(key.prefix(24)))
+    }
+
+    /// The artifact of an entry, or nil when the entry does not exist (yet).
+    public func artifact(_ key: String) -> String? {
+        let dir = entryDirectory(key)
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+        return files.filter { $0.hasPrefix("model.") && !$0.hasSuffix(".json") && !$0.hasSuffix(".seconds") }.sorted().first
+            .map { (dir as NSString).appendingPathComponent($0) }
+    }
+
+    /// Copies an entry's files next to `target` (`dir/stem.ext`), renaming `model` to the target's stem.
+    public func materialize(_ key: String, as target: String) throws(KenningError) {
+        let dir = entryDirectory(key)
+        let targetDir = (target as NSString).deletingLastPathComponent
+        let stem = ((target as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw .failure("the cache entry \(dir) disappeared", fix: "run again; the entry will be compiled anew")
+        }
+        let primary = artifact(key).map { ($0 as NSString).lastPathComponent }
+        for f in files where f.hasPrefix("model.") && !f.hasSuffix(".seconds") {
+            let destination: String
+            if let primary, f == primary {
+                destination = target  // the artifact itself takes the exact name the block asked for
+            } else if let primary, f.hasPrefix(primary) {
+                destination = target + f.dropFirst(primary.count)  // model.onnx.json -> <target>.json
+            } else {
+                let suffix = String(f.dropFirst("model".count))
+                destination = targetDir.isEmpty ? stem + suffix : (targetDir as NSString).appendingPathComponent(stem + suffix)
+            }
+            try Files.copyReplacing((dir as NSString).appendingPathComponent(f), to: destination)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+
+public struct FineTuneOptions: Sendable {
+    public var configPath: String
+    public var outputPath: String
+    public var generateScenarios: String?
+    public var verbosity: String
+    public var timeout: Double
+    public var executable: String
+    public var jobs: Int = 1
+    public var resume: Bool = false
+    public var cacheDirectory: String?
+    public var memoryLimitMB: Int = 8192
+    public var liveProgress: Bool = false
+
+    public init(configPath: String, outputPath: String, generateScenarios: String?, verbosity: String, timeout: Double, executable: String) {
+        self.configPath = configPath
+        self.outputPath = outputPath
+        self.generateScenarios = generateScenarios
+        self.verbosity = verbosity
+        self.timeout = timeout
+        self.executable = executable
+    }
+}

@@ -1,0 +1,11 @@
+import KenningCore
+
+public enum AttributeValue: Sendable, Equatable {
+    case int(Int)
+    case float(Float)
+    case string(String)
+    case ints([Int])
+    case floats([Float])
+    case strings([String])
+    case tensor(Tensor)
+}

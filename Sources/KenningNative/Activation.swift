@@ -1,0 +1,33 @@
+import Dispatch
+import Foundation
+import KenningCore
+import KenningModel
+
+enum Activation: Equatable {
+    case none, relu, sigmoid, tanh
+    case clip(Float, Float)
+    case leakyRelu(Float)
+
+    init(name: String, params: [Float]) throws {
+        switch name {
+        case "", "Identity": self = .none
+        case "Relu": self = .relu
+        case "Sigmoid": self = .sigmoid
+        case "Tanh": self = .tanh
+        case "Clip": self = .clip(params.count > 0 ? params[0] : -.infinity, params.count > 1 ? params[1] : .infinity)
+        case "LeakyRelu": self = .leakyRelu(params.first ?? 0.01)
+        default: throw KernelError(reason: "unsupported fused activation \"\(name)\"")
+        }
+    }
+
+    @inline(__always) func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: return x
+        case .relu: return x > 0 ? x : 0
+        case .sigmoid: return 1 / (1 + expf(-x))
+        case .tanh: return tanhf(x)
+        case let .clip(lo, hi): return min(max(x, lo), hi)
+        case let .leakyRelu(a): return x >= 0 ? x : a * x
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import KenningCore
+
+/// Raw tensor bytes as the protocol carries them (concatenated, little-endian, in IO-spec order and dtype).
+public enum TensorBytes {
+    public static func encode(_ tensors: [Tensor], specs: [TensorSpec]) throws(KenningError) -> [UInt8] {
+        var out: [UInt8] = []
+        for (i, t) in tensors.enumerated() {
+            let type = i < specs.count ? specs[i].elementType : t.elementType
+            switch type {
+            case .float32: t.floats.forEach { append(&out, $0.bitPattern) }
+            case .float64: t.floats.forEach { append(&out, Double($0).bitPattern) }
+            case .float16: t.floats.forEach { append(&out, $0.halfBits) }
+            case .int64: t.ints.forEach { append(&out, UInt64(bitPattern: $0)) }
+            case .int32: t.ints.forEach { append(&out, UInt32(bitPattern: Int32(truncatingIfNeeded: $0))) }
+            case .int8: t.ints.forEach { out.append(UInt8(bitPattern: Int8(truncatingIfNeeded: $0))) }
+            case .uint8: t.ints.forEach { out.append(UInt8(truncatingIfNeeded: $0)) }
+            default: throw .failure("inputs of type \(type) cannot be sent to a worker")
+            }
+        }
+        return out
+    }
+
+    static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func size(_ t: ElementType) -> Int {
+        switch t {
+        case .float64, .int64: return 8
+        case .float32, .int32: return 4
+        case .float16, .int16, .uint16: return 2
+        default: return 1
+        }
+    }
+
+    /// Splits an OUTPUT payload per output spec; unknown dims become `batch`, and a last unknown is solved from the size.
+    public static func decode(_ bytes: [UInt8], specs: [TensorSpec], batch: Int) throws(KenningError) -> [Tensor] {
+        var out: [Tensor] = []
+        var offset = 0
+        for (i, spec) in specs.enumerated() {
+            let width = size(spec.elementType)
+            var shape = spec.shape.isEmpty ? [] : [spec.shape[0] < 0 ? batch : spec.shape[0]] + spec.shape.dropFirst()
+            if let u = shape.firstIndex(of: -1) {
+                guard i == specs.count - 1 else { throw .failure("output \(spec.name) has an unknown dimension; cannot split the worker's output") }
+                let known = shape.filter { $0 > 0 }.reduce(1, *)
+                shape[u] = (bytes.count - offset) / width / max(known, 1)
+            }
+            let count = shape.reduce(1, *)
+            guard offset + count * width <= bytes.count else {
+                throw .failure("the worker returned \(bytes.count) output bytes; output \(spec.name) \(shape) of \(spec.elementType) needs \(offset + count * width)")
+            }
+            let slice = Array(bytes[offset..<(offset + count * width)])
+            offset += count * width
+            out.append(slice.withUnsafeBytes { raw -> Tensor in
+                func load<T: FixedWidthInteger>(_: T.Type, _ k: Int) -> T { T(littleEndian: raw.loadUnaligned(fromByteOffset: k * MemoryLayout<T>.size, as: T.self)) }
+                switch spec.elementType {
+                case .float32: return Tensor(shape: shape, floats: (0..<count).map { Float(bitPattern: load(UInt32.self, $0)) })
+                case .float64: return Tensor(shape: shape, floats: (0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) })
+                case .float16: return Tensor(shape: shape, floats: (0..<count).map { Float(halfBits: load(UInt16.self, $0)) })
+                case .int64: return Tensor(shape: shape, ints: (0..<count).map { Int64(bitPattern: load(UInt64.self, $0)) })
+                case .int32: return Tensor(shape: shape, ints: (0..<count).map { Int64(Int32(bitPattern: load(UInt32.self, $0))) })
+                case .int8: return Tensor(shape: shape, ints: (0..<count).map { Int64(Int8(bitPattern: raw[$0])) })
+                default: return Tensor(shape: shape, ints: (0..<count).map { Int64(raw[$0]) })
+                }
+            })
+        }
+        guard offset == bytes.count else { throw .failure("the worker returned \(bytes.count - offset) unexpected extra output bytes") }
+        return out
+    }
+}

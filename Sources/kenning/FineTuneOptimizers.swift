@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import KenningCore
+import KenningEngine
+
+struct FineTuneOptimizers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fine-tune-optimizers",
+        abstract: "Expand the grid of pipelines, run every compatible one, and report the best by the configured metric.")
+
+    @Option(name: [.customLong("json-cfg"), .customLong("cfg")], help: "Optimization config (JSON or YAML)")
+    var jsonCfg: String
+
+    @Option(help: "Base path of the results: OUT.json (best), OUT_all_results.json, OUT_<id>.json")
+    var output: String?
+
+    @Option(name: .customLong("generate-scenarios"), help: "Only write one runnable scenario per compatible pipeline into this directory")
+    var generateScenarios: String?
+
+    @Option(help: "Log level passed to every run")
+    var verbosity: Verbosity = .INFO
+
+    @Option(help: "Seconds one pipeline may take before it is stopped and recorded as a timeout")
+    var timeout: Double = 900
+
+    @Option(help: "Compilation jobs run in parallel (measurements always run one at a time); default: the number of cores")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Continue an interrupted search from its journal (OUT_journal.jsonl) without repeating finished runs")
+    var resume = false
+
+    @Option(name: .customLong("cache-dir"), help: "Artifact cache directory (default: next to --output, kenning-cache/)")
+    var cacheDir: String?
+
+    @Option(name: .customLong("memory-limit"), help: "Memory limit of each run in MiB (address space)")
+    var memoryLimit: Int = 8192
+
+    func validate() throws {
+        if output == nil && generateScenarios == nil {
+            throw ValidationError("--output is required (or --generate-scenarios DIR)")
+        }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if memoryLimit < 64 { throw ValidationError("--memory-limit must be at least 64 (MiB)") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var options = FineTuneOptions(configPath: jsonCfg, outputPath: output ?? "build/fine-tune/out.json", generateScenarios: generateScenarios,
+                                      verbosity: verbosity.rawValue, timeout: timeout, executable: exe)
+        options.jobs = jobs
+        options.resume = resume
+        options.cacheDirectory = cacheDir
+        options.memoryLimitMB = memoryLimit
+        options.liveProgress = isatty(2) == 1
+        let runner = FineTuneRunner(
+            options: options,
+            say: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+        let status = try runner.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
