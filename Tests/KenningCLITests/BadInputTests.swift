@@ -38,10 +38,11 @@ struct CLI {
         return p
     }
 
-    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs the binary and waits; with `wrapper` (e.g. qemu-user and its options) the binary runs under that program.
+    static func run(_ args: [String], environment: [String: String] = [:], wrapper: [String] = []) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: wrapper.first ?? binary)
+        p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [binary] + args
         p.currentDirectoryURL = URL(fileURLWithPath: root)
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()

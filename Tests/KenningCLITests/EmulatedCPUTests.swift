@@ -11,20 +11,10 @@ import Testing
 
     /// Runs the kenning binary on the emulated CPU.
     static func emulated(_ args: [String]) throws -> CLI.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: qemu)
-        p.arguments = ["-cpu", cpu, CLI.binary] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        var r = try CLI.run(args, wrapper: [qemu, "-cpu", cpu])
         // QEMU warns about host-only CPU features its emulator lacks; those lines are not ours.
-        let stderr = String(decoding: e, as: UTF8.self).split(separator: "\n").filter { !$0.contains("TCG doesn't support") }
-        return CLI.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: stderr.joined(separator: "\n"))
+        r.stderr = r.stderr.split(separator: "\n").filter { !$0.contains("TCG doesn't support") }.joined(separator: "\n")
+        return r
     }
 
     static func scenario(_ dir: String, model: String, backend: String, quantize: Bool) -> String {
