@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CCPUID", path: "Sources/CCPUID"),
@@ -27,7 +28,8 @@ let package = Package(
         .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningWorkers"],
                 swiftSettings: strict),
         .target(name: "KenningEngine",
-                dependencies: ["KenningCore", "KenningModel", "KenningBlocks", .product(name: "Yams", package: "Yams")],
+                dependencies: ["KenningCore", "KenningModel", "KenningBlocks", .product(name: "Yams", package: "Yams"),
+                               .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         .executableTarget(name: "kenning",
                           dependencies: ["KenningEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],

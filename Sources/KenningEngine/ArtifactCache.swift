@@ -7,12 +7,8 @@ public struct ArtifactCache: Sendable {
 
     public init(directory: String) { self.directory = directory }
 
-    public static func fileHash(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        var d = SHA256Digest()
-        d.update([UInt8](data))
-        return d.finalize()
-    }
+    /// The SHA-256 of a file's bytes (nil when it cannot be read).
+    public static func fileHash(_ path: String) -> String? { ContentHash.file(path) }
 
     /// The key of compiling `inputHash` with `block` (its output path excluded: it does not change the result).
     public static func key(inputHash: String, block: JSONValue, toolVersion: String) -> String {
@@ -25,7 +21,7 @@ public struct ArtifactCache: Sendable {
             params = params.setting("reduce_range", to: .string(saturates ? "auto=true" : "auto=false"))
         }
         let canonical = JSONValue.object([("type", block["type"] ?? .null), ("parameters", params)]).serialized(indent: nil)
-        return SHA256Digest.hex("\(inputHash)|\(canonical)|\(toolVersion)")
+        return ContentHash.hex("\(inputHash)|\(canonical)|\(toolVersion)")
     }
 
     /// Each entry is a directory holding the compiler's output as `model.<ext>` plus any side files (`model.<ext>.json`, `model.bin`, …).

@@ -169,9 +169,7 @@ struct SearchSession {
     /// swift-kenning's version and the optimizer's framework version: a new compiler version never reuses an old artifact.
     func toolVersion(of block: JSONValue) -> String {
         let k = block.serialized(indent: nil)
-        var known: String?
-        stats.add { known = $0.versions[k] }
-        if let known { return known }
+        if let known = stats.add({ $0.versions[k] }) { return known }
         var version = KenningVersion.current
         if let config = try? BlockConfig.parse(block, kind: .optimizer, path: "$", registry: runner.registry),
            case let .optimizer(make) = config.entry.maker, let optimizer = try? make(config.parameters)
@@ -298,7 +296,7 @@ struct SearchSession {
     }
 
     func key(_ pipeline: JSONValue, budget: JSONValue?) -> String {
-        SHA256Digest.hex(pipeline.serialized(indent: nil) + "|" + (budget?.serialized(indent: nil) ?? ""))
+        ContentHash.hex(pipeline.serialized(indent: nil) + "|" + (budget?.serialized(indent: nil) ?? ""))
     }
 
     @discardableResult

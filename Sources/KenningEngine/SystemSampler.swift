@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KenningCore
 
 /// Seconds on the monotonic clock.
@@ -8,6 +9,9 @@ public func monotonicSeconds() -> Double {
 
 /// Samples system-wide CPU (per core) and memory use from /proc every `interval` seconds, on its own thread.
 /// Each CPU sample is the busy share since the previous sample, so no sample is a meaningless zero.
+///
+/// `@unchecked Sendable`: the sampling thread and the caller share only `state` (under its mutex) and the two
+/// semaphores; `thread` is set by `start` before the thread runs and read by `stop` after it has signalled.
 public final class SystemSampler: @unchecked Sendable {
     public struct Samples: Sendable {
         public var cpusPercent: [[Double]] = []
@@ -16,9 +20,12 @@ public final class SystemSampler: @unchecked Sendable {
     }
 
     private let interval: Double
-    private let lock = NSLock()
-    private var samples = Samples()
-    private var running = false
+    private struct State {
+        var samples = Samples()
+        var running = false
+    }
+
+    private let state = Mutex(State())
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
@@ -26,9 +33,7 @@ public final class SystemSampler: @unchecked Sendable {
     public init(interval: Double = 0.1) { self.interval = interval }
 
     public func start() {
-        lock.lock()
-        running = true
-        lock.unlock()
+        state.withLock { $0.running = true }
         let t = Thread { [self] in
             var previous = SystemSampler.cpuTimes()
             while true {
@@ -41,13 +46,13 @@ public final class SystemSampler: @unchecked Sendable {
                 }
                 previous = now
                 let mem = SystemSampler.memoryPercent()
-                lock.lock()
-                if !stopped || samples.timestamps.isEmpty {
-                    samples.cpusPercent.append(percents)
-                    samples.memPercent.append(mem)
-                    samples.timestamps.append(monotonicSeconds())
+                state.withLock { s in
+                    if !stopped || s.samples.timestamps.isEmpty {
+                        s.samples.cpusPercent.append(percents)
+                        s.samples.memPercent.append(mem)
+                        s.samples.timestamps.append(monotonicSeconds())
+                    }
                 }
-                lock.unlock()
                 if stopped { break }
             }
             done.signal()
@@ -56,25 +61,19 @@ public final class SystemSampler: @unchecked Sendable {
         t.start()
     }
 
-    private var isRunning: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return running
-    }
+    private var isRunning: Bool { state.withLock { $0.running } }
 
     /// Stops sampling and returns everything collected.
     public func stop() -> Samples {
-        lock.lock()
-        let wasRunning = running
-        running = false
-        lock.unlock()
+        let wasRunning = state.withLock { s in
+            defer { s.running = false }
+            return s.running
+        }
         if wasRunning, thread != nil {
             wake.signal()
             done.wait()
         }
-        lock.lock()
-        defer { lock.unlock() }
-        return samples
+        return state.withLock { $0.samples }
     }
 
     /// (busy, total) jiffies per core from /proc/stat.

@@ -1,12 +1,8 @@
-import ArgumentParser
-import Foundation
-import KenningCore
-import KenningEngine
+import Synchronization
 
 /// The stage a run is in, shared with the runner's callback.
-final class PhaseBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = "load"
-    func set(_ v: String) { lock.lock(); value = v; lock.unlock() }
-    func get() -> String { lock.lock(); defer { lock.unlock() }; return value }
+final class PhaseBox: Sendable {
+    private let value = Mutex("load")
+    func set(_ v: String) { value.withLock { $0 = v } }
+    func get() -> String { value.withLock { $0 } }
 }
