@@ -4,12 +4,23 @@ import KenningCore
 import KenningEngine
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a block's parameters, defaults and model formats.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show a block's parameters, defaults and model formats; or, with --json-schema, the JSON Schema of scenarios.")
 
     @Argument(help: "Block name, short (NativeRuntime) or dotted")
-    var block: String
+    var block: String?
+
+    @Flag(name: .customLong("json-schema"), help: "Print the JSON Schema (draft 2020-12) of scenarios and fine-tune configs, from every block's declarations")
+    var jsonSchema = false
 
     func run() throws {
+        if jsonSchema {
+            print(ScenarioSchema.document(registry: .builtIn).serialized(indent: 2))
+            return
+        }
+        guard let block else {
+            throw KenningError.badInput("`kenning info` needs a block name or --json-schema", fix: "e.g. `kenning info NativeRuntime`; `kenning list` shows all blocks")
+        }
         guard let e = BlockRegistry.builtIn.find(block) else {
             let names = BlockRegistry.builtIn.entries.map(\.description.name)
             let near = nearestNames(to: block, in: names)
