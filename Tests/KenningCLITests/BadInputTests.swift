@@ -12,10 +12,16 @@ struct CLI {
         return FileManager.default.currentDirectoryPath
     }()
 
+    /// The `kenning` built with these tests: it sits next to the test bundle in the same build directory, so a test
+    /// never runs a stale binary from another configuration.
     static var binary: String {
-        for dir in [".build/debug", ".build/release"] {
-            let p = "\(root)/\(dir)/kenning"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while dir.path != "/" {
+            dir.deleteLastPathComponent()
+            let candidate = dir.appendingPathComponent("kenning").path
+            if FileManager.default.isExecutableFile(atPath: candidate), !candidate.hasSuffix(".xctest/kenning") { return candidate }
+            if dir.lastPathComponent.hasSuffix(".xctest") { continue }
+            break
         }
         return "\(root)/.build/debug/kenning"
     }

@@ -16,24 +16,22 @@ enum DigitsReference {
         var reference: [Float]
     }
 
-    static let shared: Data = {
-        let ds = try! DigitsDataset(try! resolved(DigitsDataset.description.parameters, [("dataset_root", .string(repo("data/digits")))]))
-        let wrapper = try! ONNXImageClassifier(try! resolved(ONNXImageClassifier.description.parameters,
-                                                             [("model_path", .string(repo("models/digits-cnn.onnx"))), ("input_std", .double(16))]))
-        let artifact = try! wrapper.artifact()
-        let input = try! wrapper.preprocess(ds.testIndices.map(ds.sample), sampleShape: ds.sampleShape, io: artifact.io)[0]
-        let dir = temporaryDirectory()
-        input.floats.withUnsafeBufferPointer { try! Foundation.Data(buffer: $0).write(to: URL(fileURLWithPath: dir + "/in.f32")) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: repo(".venv/bin/python"))
-        p.arguments = [repo("scripts/ort_run.py"), artifact.path, dir + "/in.f32", input.shape.map(String.init).joined(separator: ","), dir + "/out.f32"]
-        p.standardOutput = FileHandle.nullDevice
-        try! p.run()
-        p.waitUntilExit()
-        let out = try! Foundation.Data(contentsOf: URL(fileURLWithPath: dir + "/out.f32"))
-        return Data(dataset: ds, wrapper: wrapper, artifact: artifact, input: input,
-                    reference: out.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
-    }()
+    /// Built once; a missing test venv is a failure with a reason, never a crash of the test process.
+    static let loaded = Result<Data, any Error> {
+        let ds = try DigitsDataset(try resolved(DigitsDataset.description.parameters, [("dataset_root", .string(repo("data/digits")))]))
+        let wrapper = try ONNXImageClassifier(try resolved(ONNXImageClassifier.description.parameters,
+                                                           [("model_path", .string(repo("models/digits-cnn.onnx"))), ("input_std", .double(16))]))
+        let artifact = try wrapper.artifact()
+        let input = try wrapper.preprocess(ds.testIndices.map(ds.sample), sampleShape: ds.sampleShape, io: artifact.io)[0]
+        guard FileManager.default.isExecutableFile(atPath: repo(".venv/bin/python")) else {
+            throw KenningError.failure("the test venv is missing", fix: "run scripts/setup-python")
+        }
+        let reference = try onnxRuntimeOutputs(model: artifact.path, input: input.floats, shape: input.shape)
+        return Data(dataset: ds, wrapper: wrapper, artifact: artifact, input: input, reference: reference)
+    }
+
+    /// The digits model, its test split and ONNX Runtime's outputs on it.
+    static func get() throws -> Data { try loaded.get() }
 
     static func accuracy(_ scores: [Float], _ ds: DigitsDataset) -> Double {
         let correct = ds.testIndices.enumerated().filter { k, i in
@@ -86,7 +84,7 @@ enum DigitsReference {
 
     @Test(arguments: cases) func compilesRunsAndAgrees(_ c: Case) throws {
         try #require(WorkerEnvironment.unavailableReason == nil, "\(WorkerEnvironment.unavailableReason ?? ""): run scripts/setup-frameworks")
-        let ref = DigitsReference.shared
+        let ref = try DigitsReference.get()
         let dir = temporaryDirectory()
         var artifact = ref.artifact
         let context = OptimizationContext(dataset: ref.dataset, modelWrapper: ref.wrapper)
@@ -124,7 +122,7 @@ enum DigitsReference {
     @Test(arguments: [true, false]) func onnxRuntimeQuantizerReduceRange(_ reduce: Bool) throws {
         try #require(WorkerEnvironment.unavailableReason == nil, "\(WorkerEnvironment.unavailableReason ?? ""): run scripts/setup-frameworks")
         try #require(FileManager.default.isExecutableFile(atPath: qemuUser), "qemu-user is missing: run scripts/test (it installs qemu-user)")
-        let ref = DigitsReference.shared
+        let ref = try DigitsReference.get()
         let dir = temporaryDirectory()
         let q = try ONNXRuntimeQuantizer(try resolved(ONNXRuntimeQuantizer.description.parameters,
                                                       [("compiled_model_path", .string(dir + "/q.onnx")), ("per_channel", true),
@@ -157,7 +155,7 @@ enum DigitsReference {
     }
 
     @Test func compilerErrorsAreClear() throws {
-        let ref = DigitsReference.shared
+        let ref = try DigitsReference.get()
         let dir = temporaryDirectory()
         // A quantized (QDQ) model has ops the ONNX→TFLite converter does not translate: a failure naming the op.
         let q = try ONNXRuntimeQuantizer(try resolved(ONNXRuntimeQuantizer.description.parameters,
@@ -191,7 +189,7 @@ enum DigitsReference {
 /// A worker that crashes, hangs or answers garbage fails that session only, with a clear error, and leaves no process.
 @Suite(.serialized) struct WorkerFailures {
     func session(fault: String, timeouts: WorkerTimeouts = WorkerTimeouts(ignoreEnvironment: true)) throws -> WorkerInferenceSession {
-        let ref = DigitsReference.shared
+        let ref = try DigitsReference.get()
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
         return try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]), io: ref.artifact.io,
                                           modelBytes: data, timeouts: timeouts, environment: ["KENNING_WORKER_FAULT": fault])
@@ -208,10 +206,11 @@ enum DigitsReference {
 
     func expectFailure(_ fault: String, timeouts: WorkerTimeouts = WorkerTimeouts(ignoreEnvironment: true), contains words: [String]) throws {
         try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let input = try DigitsReference.get().input
         let s = try session(fault: fault, timeouts: timeouts)
         let pid = s.worker.process.pid
         do {
-            _ = try s.run([DigitsReference.shared.input])
+            _ = try s.run([input])
             Issue.record("\(fault): no error")
         } catch {
             #expect(error.kind == .failure)
@@ -219,7 +218,7 @@ enum DigitsReference {
         }
         #expect(gone(pid), "\(fault): worker \(pid) still running")
         // The session is unusable afterwards, but asking again is still a clean error.
-        #expect(throws: KenningError.self) { try s.run([DigitsReference.shared.input]) }
+        #expect(throws: KenningError.self) { try s.run([input]) }
     }
 
     @Test func crash() throws {
