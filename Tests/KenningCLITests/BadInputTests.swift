@@ -183,6 +183,7 @@ let catalogue: [BadInput] = [
         #expect(r.stderr.contains("fix:") || r.stderr.contains("did you mean"), "no hint: \(r.stderr)")
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/out/result_all_results.json"))
+        try GoldenFile.check(GoldenFile.masked(r.stderr, temporary: dir), "bad-input/\(GoldenFile.slug(c.name)).txt")
     }
 
     @Test func missingConfigFile() throws {

@@ -9,7 +9,7 @@ enum GoldenFile {
     static func check(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let path = directory + "/" + name
         if ProcessInfo.processInfo.environment["KENNING_RECORD_GOLDEN"] == "1" {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             return
         }
@@ -27,6 +27,16 @@ enum GoldenFile {
                 (re-record with KENNING_RECORD_GOLDEN=1 if the change is intended)
                 """, sourceLocation: sourceLocation)
         }
+    }
+
+    /// `text` with this run's temporary directory and the repository root replaced by placeholders.
+    static func masked(_ text: String, temporary: String) -> String {
+        text.replacingOccurrences(of: temporary, with: "<tmp>").replacingOccurrences(of: CLI.root, with: "<repo>")
+    }
+
+    /// A file name for a test case's title.
+    static func slug(_ title: String) -> String {
+        String(title.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
     }
 }
 
