@@ -13,6 +13,8 @@ public struct FineTuneOptions: Sendable {
     public var resume: Bool = false
     public var cacheDirectory: String?
     public var memoryLimitMB: Int = 8192
+    /// A command each isolated run is started under (e.g. `taskset -c 1`, `nice -n 5`); empty for none.
+    public var runWrapper: [String] = []
     public var liveProgress: Bool = false
 
     public init(configPath: String, outputPath: String, generateScenarios: String?, verbosity: String, timeout: Double, executable: String) {

@@ -205,15 +205,12 @@ struct SearchSession {
         step.append(("optimizers", .array([block.setting("parameters", to: params)])))
         let tag = String(key.prefix(12))
         let scenarioPath = (runDir as NSString).appendingPathComponent("compile_\(tag).json")
-        let statusPath = (runDir as NSString).appendingPathComponent("compile_\(tag).status.json")
-        try? FileManager.default.removeItem(atPath: statusPath)
         do { try Files.writeJSON(.object(step), to: scenarioPath) } catch { return error.description }
-        var arguments = ["optimize", "--json-cfg", scenarioPath, "--input-model", inputPath, "--status-file", statusPath, "--verbosity", runner.options.verbosity]
-        if let inputFormat { arguments += ["--input-format", inputFormat.rawValue] }
+        let request = RunRequest(action: .optimize, scenarioPath: scenarioPath, inputModel: inputPath, inputFormat: inputFormat?.rawValue,
+                                 verbosity: runner.options.verbosity,
+                                 resultPath: (runDir as NSString).appendingPathComponent("compile_\(tag).result.json"))
         let t0 = monotonicSeconds()
-        let result = ChildProcess.run(executable: runner.options.executable, arguments: arguments,
-                                      logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"), timeout: runner.options.timeout,
-                                      environment: childEnvironment)
+        let result = isolated(request, logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"))
         let seconds = monotonicSeconds() - t0
         var reason: String?
         switch result {
@@ -248,9 +245,37 @@ struct SearchSession {
 
     var childEnvironment: [String: String] {
         var env = ProcessInfo.processInfo.environment
-        env["KENNING_MEMORY_LIMIT_MB"] = String(runner.options.memoryLimitMB)
         env["SWIFT_BACKTRACE"] = "enable=no"
         return env
+    }
+
+    /// Starts one isolated run: `[run wrapper] prlimit --as=LIMIT -- kenning run-request REQUEST`, within the time
+    /// limit. The memory limit (address space) is set on the child by util-linux's `prlimit` before it execs kenning.
+    func isolated(_ request: RunRequest, logPath: String) -> ChildProcess.Result {
+        let requestPath = request.resultPath.replacingOccurrences(of: ".result.json", with: ".request.json")
+        try? FileManager.default.removeItem(atPath: request.resultPath)
+        do {
+            try JSONEncoder().encode(request).write(to: URL(fileURLWithPath: requestPath), options: .atomic)
+        } catch {
+            return .launchFailed("cannot write the run request \(requestPath): \(error.localizedDescription)")
+        }
+        var command = runner.options.runWrapper
+        if runner.options.memoryLimitMB > 0 {
+            guard let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+                return .launchFailed("prlimit (util-linux) is needed to apply --memory-limit; install util-linux")
+            }
+            command += [prlimit, "--as=\(runner.options.memoryLimitMB << 20)", "--"]
+        }
+        command += [runner.options.executable, "run-request", requestPath]
+        return ChildProcess.run(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), logPath: logPath,
+                                timeout: runner.options.timeout, environment: childEnvironment)
+    }
+
+    /// A command name looked up on PATH (a path is kept as it is).
+    static func resolve(_ name: String) -> String {
+        guard !name.contains("/") else { return name }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first(where: FileManager.default.isExecutableFile(atPath:)) ?? name
     }
 
     // MARK: One evaluation
@@ -339,10 +364,9 @@ struct SearchSession {
         var e = base
         let id = e.id
         let scenarioPath = (runDir as NSString).appendingPathComponent("scenario_\(id)\(suffix).json")
-        let statusPath = (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).status.json")
+        let resultPath = (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).result.json")
         let logPath = (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).log")
         let measurementsPath = suffix.isEmpty ? runner.path("_\(id).json") : (runDir as NSString).appendingPathComponent("measurements_\(id)\(suffix).json")
-        try? FileManager.default.removeItem(atPath: statusPath)
         do {
             try Files.writeJSON(pipeline, to: scenarioPath)
         } catch {
@@ -350,10 +374,8 @@ struct SearchSession {
             return e
         }
         let tmpMeasurements = measurementsPath + ".partial"
-        let result = ChildProcess.run(executable: runner.options.executable,
-                                      arguments: ["test", "--json-cfg", scenarioPath, "--measurements", tmpMeasurements, "--status-file", statusPath,
-                                                  "--verbosity", runner.options.verbosity],
-                                      logPath: logPath, timeout: runner.options.timeout, environment: childEnvironment)
+        let result = isolated(RunRequest(action: .test, scenarioPath: scenarioPath, measurementsPath: tmpMeasurements,
+                                         verbosity: runner.options.verbosity, resultPath: resultPath), logPath: logPath)
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         switch result {
         case .timedOut:
@@ -371,9 +393,9 @@ struct SearchSession {
             return e
         case let .exited(code, lastError):
             guard code == 0 else {
-                let status = (try? String(contentsOfFile: statusPath, encoding: .utf8)).flatMap { try? JSONValue.parse($0) }
-                let errorCode = status?["code"]?.stringValue.flatMap(KenningError.Code.init(rawValue:)) ?? .unspecified
-                if status?["phase"]?.stringValue == "compile" {
+                let reported = ChildRun.result(at: resultPath)
+                let errorCode = reported?.code ?? .unspecified
+                if reported?.phase == "compile" {
                     e.status = .compileError
                 } else if errorCode == .incompatiblePipeline {
                     e.status = .incompatible

@@ -35,6 +35,9 @@ struct FineTuneOptimizers: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: "Memory limit of each run in MiB (address space)")
     var memoryLimit: Int = 8192
 
+    @Option(name: .customLong("run-wrapper"), help: "Start every run under this command, e.g. \"taskset -c 1\" to pin measurements to one core")
+    var runWrapper: String?
+
     func validate() throws {
         if output == nil && generateScenarios == nil {
             throw ValidationError("--output is required (or --generate-scenarios DIR)")
@@ -52,6 +55,7 @@ struct FineTuneOptimizers: ParsableCommand {
         options.resume = resume
         options.cacheDirectory = cacheDir
         options.memoryLimitMB = memoryLimit
+        options.runWrapper = runWrapper.map { $0.split(separator: " ").map(String.init) } ?? []
         options.liveProgress = isatty(2) == 1
         let runner = FineTuneRunner(
             options: options,

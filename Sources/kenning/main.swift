@@ -11,12 +11,6 @@ if arguments.count >= 2, arguments[0] == "optimize", arguments[1] == "test" {
     arguments.replaceSubrange(0...1, with: ["optimize-test"])
 }
 
-// The engine runs each pipeline in a child process with a memory limit (address space), passed down here.
-if let limit = ProcessInfo.processInfo.environment["KENNING_MEMORY_LIMIT_MB"].flatMap(Int.init), limit > 0 {
-    var rl = rlimit(rlim_cur: rlim_t(limit) << 20, rlim_max: rlim_t(limit) << 20)
-    setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &rl)
-}
-
 do {
     var command = try Kenning.parseAsRoot(arguments)
     try command.run()

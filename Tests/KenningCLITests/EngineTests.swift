@@ -27,6 +27,38 @@ import Testing
     }
 }
 
+/// Each isolated run is started as `[--run-wrapper] prlimit --as=LIMIT -- kenning run-request REQUEST`: the memory
+/// limit is applied by the parent's command line, and the request is a JSON file the child decodes.
+@Suite struct RunContract {
+    @Test func runWrapperAndMemoryLimitStartEveryRun() throws {
+        let dir = CLI.tempDir()
+        let wrapper = "\(dir)/wrapper.sh"
+        try "#!/bin/sh\necho \"$@\" >> \(dir)/calls.txt\nexec \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let cfg = fineTuneConfig(
+            optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/c.onnx"]}}]"#,
+            runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/r.onnx"]}}]"#,
+            extra: #""measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0},"#)
+        try cfg.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json", "--memory-limit", "3000",
+                             "--run-wrapper", wrapper])
+        #expect(r.status == 0, "\(r.stderr)")
+        let calls = try String(contentsOfFile: "\(dir)/calls.txt", encoding: .utf8).split(separator: "\n")
+        #expect(calls.count == 2, "\(calls)")  // one compile step, one measurement
+        for call in calls {
+            #expect(call.contains("prlimit --as=\(3000 << 20) -- ") && call.contains(" run-request ") && call.hasSuffix(".request.json"), "\(call)")
+        }
+        let request = try #require(calls.last.map { String($0.split(separator: " ").last!) })
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: request))) as? [String: Any])
+        #expect(decoded["action"] as? String == "test" && decoded["measurementsPath"] is String && decoded["resultPath"] is String)
+        // A wrapper that cannot start is a failed run with the reason, and the search goes on to its end.
+        let missing = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out2/r.json",
+                                   "--run-wrapper", "\(dir)/no-such-wrapper"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no-such-wrapper"), "\(missing.stderr)")
+    }
+}
+
 @Suite struct Resume {
     /// Kill the search with SIGKILL at several points, resume each time: the final ids equal an uninterrupted run's,
     /// and the files of runs that had finished are not written again.
