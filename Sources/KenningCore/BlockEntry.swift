@@ -1,4 +1,4 @@
-
+/// One registered block: its description and how to build it from validated parameters.
 public struct BlockEntry: Sendable {
     public let description: BlockDescription
     public let maker: BlockMaker

@@ -1,4 +1,5 @@
-
+/// A block that turns a model into another model (a compiler or a quantizer): it declares the formats it takes and
+/// produces, and writes its artifact to `compiledModelPath`.
 public protocol Optimizer: Sendable {
     var inputFormats: [ModelFormat] { get }
     var outputFormat: ModelFormat { get }

@@ -1,4 +1,4 @@
-
+/// A block that loads a model in one format and runs inference on it; `load` opens a session owned by one task.
 public protocol Runtime: Sendable {
     var inputFormats: [ModelFormat] { get }
     /// Where the runtime loads its model from (Kenning's `save_model_path`).

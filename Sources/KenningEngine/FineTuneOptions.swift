@@ -2,6 +2,7 @@ import Foundation
 import KenningBlocks
 import KenningCore
 
+/// The command line's settings of one `fine-tune-optimizers` run: files, limits, parallelism and how runs are started.
 public struct FineTuneOptions: Sendable {
     public var configPath: String
     public var outputPath: String

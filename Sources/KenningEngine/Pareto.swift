@@ -1,6 +1,7 @@
 import Foundation
 import KenningCore
 
+/// Pareto dominance over several objectives.
 public enum Pareto {
     /// Indices of the points no other point dominates (all objectives as costs, lower is better).
     public static func front(_ costs: [[Double]]) -> [Int] {

@@ -1,5 +1,6 @@
 import KenningCore
 
+/// A node attribute's value, as ONNX stores it.
 public enum AttributeValue: Sendable, Equatable {
     case int(Int)
     case float(Float)

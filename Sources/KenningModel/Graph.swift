@@ -1,5 +1,6 @@
 import KenningCore
 
+/// An ONNX graph: nodes, constant initializers, inputs, outputs and declared value types.
 public struct Graph: Sendable, Equatable {
     public var name: String
     public var nodes: [Node]

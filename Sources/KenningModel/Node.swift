@@ -1,5 +1,7 @@
 import KenningCore
 
+/// One operator of a graph: op type and domain, named inputs and outputs (empty names are absent optional inputs),
+/// and its attributes in file order.
 public struct Node: Sendable, Equatable {
     public var name: String
     public var opType: String

@@ -1,5 +1,6 @@
 import KenningCore
 
+/// A named value of a graph with its element type and shape, when the model declares them.
 public struct ValueInfo: Sendable, Equatable {
     public var name: String
     public var elementType: ElementType

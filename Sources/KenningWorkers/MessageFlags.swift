@@ -1,4 +1,4 @@
-
+/// The header's flag bits (success, fail, chunking FIRST/LAST, …).
 public struct MessageFlags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }

@@ -1,4 +1,4 @@
-
+/// The 12-byte header of a Kenning runtime-protocol message: type, flow control, checksum, flags and payload size.
 public struct MessageHeader: Equatable, Sendable {
     public var type: MessageType
     public var flow: FlowControl

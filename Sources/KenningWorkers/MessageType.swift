@@ -1,4 +1,4 @@
-
+/// Kenning's runtime-protocol message types (0–13).
 public enum MessageType: UInt64, Sendable, CaseIterable, CustomStringConvertible {
     case ping = 0, status, data, model, process, output, stats, ioSpec, traceData, optimizers, optimizeModel, runtime,
          unoptimizedModel, logs

@@ -1,4 +1,4 @@
-
+/// Why bytes on the wire are not a valid Kenning runtime-protocol message.
 public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     case shortHeader(Int)
     case unknownMessageType(UInt64)
