@@ -1,13 +1,14 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningSearch
 
 /// `optimization_parameters` of a fine-tune config: Kenning's keys plus search strategies, budgets, objectives and constraints.
 public struct OptimizationParameters: Sendable {
-    public static let strategies = ["grid_search", "random_search", "tpe", "successive_halving"]
+    public static let strategies = StrategyKind.allCases.map(\.rawValue)
     public static let selections = ["lexicographic", "utopia"]
 
-    public var strategy: String
+    public var strategy: StrategyKind
     public var optimizable: [String]
     public var metric: String
     public var metricAsWritten: String
@@ -171,7 +172,7 @@ public struct OptimizationParameters: Sendable {
             }
         }
         if !problems.isEmpty { throw KenningError(.badInput, problems) }
-        return OptimizationParameters(strategy: strategy, optimizable: optimizable, metric: metric, metricAsWritten: metricRaw ?? metric,
+        return OptimizationParameters(strategy: StrategyKind(rawValue: strategy) ?? .grid, optimizable: optimizable, metric: metric, metricAsWritten: metricRaw ?? metric,
                                       policy: objectives.first.map { $0.minimize ? "min" : "max" } ?? policy, objectives: objectives,
                                       constraints: constraints, selection: selection, maxRuns: maxRuns, maxTime: maxTime, seed: seed,
                                       halvingRate: rate, outputTolerance: tolerance, remeasureRounds: rounds)

@@ -1,6 +1,7 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningSearch
 
 /// The state of one search: evaluations so far, the journal, the cache, and the output files.
 struct SearchSession {
@@ -41,90 +42,43 @@ struct SearchSession {
     // MARK: Strategies
 
     mutating func search(_ runnable: [Candidate]) throws(KenningError) {
+        var strategy = makeStrategy(runnable)
+        while let batch = strategy.next() {
+            precompile(batch.map { runnable[$0.candidate] })
+            for proposal in batch {
+                if outOfTime {
+                    runner.say("max_time reached; stopping the search")
+                    finalists = strategy.finalists.map { Set($0.compactMap { runnable[$0].id }) }
+                    return
+                }
+                let e = try evaluate(runnable[proposal.candidate], budget: proposal.budget)
+                strategy.observe(proposal, Outcome(succeeded: e.status == .ok, cost: op.objectives.first.flatMap { $0.cost(e.metricMap) }))
+            }
+        }
+        finalists = strategy.finalists.map { Set($0.compactMap { runnable[$0].id }) }
+    }
+
+    /// The configured strategy over `runnable` (indices into it), seeded and limited by `max_runs`.
+    func makeStrategy(_ runnable: [Candidate]) -> any SearchStrategy {
         var rng = SplitMix64(seed: op.seed)
         let limit = min(op.maxRuns ?? runnable.count, runnable.count)
         switch op.strategy {
-        case "random_search":
-            var order = runnable
-            order.shuffle(using: &rng)
-            try evaluateAll(Array(order.prefix(limit)), budget: nil)
-        case "tpe":
-            try tpe(runnable, limit: limit, rng: &rng)
-        case "successive_halving":
-            var order = runnable
+        case .grid:
+            return GridStrategy(count: runnable.count, limit: limit)
+        case .random:
+            return GridStrategy(count: runnable.count, limit: limit, shuffledWith: &rng)
+        case .tpe:
+            return TPEStrategy(features: runnable.map { TPEStrategy.features(of: $0.pipeline) }, limit: limit, rng: rng)
+        case .successiveHalving:
+            var order = Array(runnable.indices)
             if limit < runnable.count { order.shuffle(using: &rng) }
-            try successiveHalving(Array(order.prefix(limit)))
-        default:
-            try evaluateAll(Array(runnable.prefix(limit)), budget: nil)
-        }
-    }
-
-    /// Compiles everything first (in parallel), then measures one pipeline at a time.
-    mutating func evaluateAll(_ list: [Candidate], budget: JSONValue?) throws(KenningError) {
-        precompile(list)
-        for c in list {
-            if outOfTime { runner.say("max_time reached; stopping the search"); break }
-            try evaluate(c, budget: budget)
-        }
-    }
-
-    mutating func tpe(_ runnable: [Candidate], limit: Int, rng: inout SplitMix64) throws(KenningError) {
-        let features = runnable.map { TPE.features(of: $0.pipeline) }
-        var remaining = Array(runnable.indices)
-        let startup = max(2, min(10, limit / 4))
-        var done: [(index: Int, cost: Double)] = []
-        while !remaining.isEmpty && done.count < limit && !outOfTime {
-            let pick: Int
-            if done.count < startup {
-                pick = remaining.remove(at: Int(rng.next() % UInt64(remaining.count)))
-            } else {
-                let scores = remaining.map { TPE.score(features[$0], observed: done.map { (features[$0.index], $0.cost) }) }
-                let best = scores.indices.max { scores[$0] < scores[$1] }!
-                pick = remaining.remove(at: best)
-            }
-            precompile([runnable[pick]])
-            let e = try evaluate(runnable[pick], budget: nil)
-            let cost = op.objectives.first.flatMap { $0.cost(e.metricMap) } ?? .infinity
-            done.append((pick, cost.isFinite ? cost : .greatestFiniteMagnitude))
-        }
-    }
-
-    /// Measures every candidate with a small budget, keeps the best 1/η, measures those longer, and so on.
-    mutating func successiveHalving(_ list: [Candidate]) throws(KenningError) {
-        let base = list.first?.pipeline["measurement"]
-        let settings = MeasurementSettings(
-            (try? ResolvedParameters.resolve(base, specs: MeasurementSettings.specs, blockName: "measurement"))
-                ?? ResolvedParameters(values: MeasurementSettings.specs.map { ($0.name, $0.defaultValue!) }))
-        let eta = Double(op.halvingRate)
-        var rungs = 1
-        while Double(list.count) / pow(eta, Double(rungs)) >= 1 { rungs += 1 }
-        var alive = list
-        precompile(list)
-        for rung in 0..<rungs {
-            if outOfTime { break }
-            let scale = pow(eta, Double(rung - (rungs - 1)))
-            let budget = JSONValue.object([
-                ("warmup_runs", .int(settings.warmupRuns)), ("min_runs", .int(max(1, Int(Double(settings.minRuns) * scale)))),
-                ("min_time", .double(settings.minTime * scale)), ("max_time", .double(settings.maxTime)),
-                ("eval_fraction", .double(min(1, max(0.05, settings.evalFraction * scale)))),
-            ])
-            var results: [(Candidate, Double)] = []
-            for c in alive {
-                if outOfTime { break }
-                let e = try evaluate(c, budget: budget)
-                if e.status == .ok, let cost = op.objectives.first.flatMap({ $0.cost(e.metricMap) }) { results.append((c, cost)) }
-            }
-            finalists = Set(results.map { $0.0.id! })
-            let keep = max(1, Int((Double(results.count) / eta).rounded(.up)))
-            alive = results.sorted { $0.1 < $1.1 }.prefix(keep).map(\.0)
-            if alive.count <= 1 && rung < rungs - 1 {
-                // Give the survivor the full budget so the final numbers are comparable with a grid's.
-                if let last = alive.first, !outOfTime {
-                    try evaluate(last, budget: base)
-                    finalists = [last.id!]
-                }
-                break
-            }
+            let base = runnable.first?.pipeline["measurement"]
+            let s = MeasurementSettings(
+                (try? ResolvedParameters.resolve(base, specs: MeasurementSettings.specs, blockName: "measurement"))
+                    ?? ResolvedParameters(values: MeasurementSettings.specs.map { ($0.name, $0.defaultValue!) }))
+            let full = SuccessiveHalving.Budget(warmupRuns: s.warmupRuns, minRuns: s.minRuns, minTime: s.minTime, maxTime: s.maxTime,
+                                                evalFraction: s.evalFraction)
+            return SuccessiveHalving(candidates: Array(order.prefix(limit)), eta: op.halvingRate, full: full, fullJSON: base)
         }
     }
 
@@ -585,7 +539,7 @@ struct SearchSession {
             try writeParetoFile(best: best)
         }
         try Files.writeJSON(.object([
-            ("strategy", .string(op.strategy)), ("runs", .int(evaluations.count)), ("wall_s", .double(wall)), ("measured_s", .double(measuredSeconds)),
+            ("strategy", .string(op.strategy.rawValue)), ("runs", .int(evaluations.count)), ("wall_s", .double(wall)), ("measured_s", .double(measuredSeconds)),
             ("overhead_fraction", .double(wall > 0 ? (wall - measuredSeconds) / wall : 0)), ("compiled_steps", .int(stats.compiled)),
             ("compile_s", .double(stats.compileSeconds)), ("cache_hits", .int(stats.cacheHits)), ("cache_saved_s", .double(stats.savedSeconds)),
             ("best", currentBest().map { .int($0.id) } ?? .null), ("ties", JSONValue(ties)),

@@ -1,6 +1,7 @@
 import Foundation
 import KenningCore
 import KenningEngine
+import KenningSearch
 import Testing
 
 @Suite struct SearchPieces {

@@ -1,5 +1,5 @@
 import Foundation
-import KenningBlocks
+
 import KenningCore
 
 /// Tree-structured Parzen estimator over categorical pipeline features.

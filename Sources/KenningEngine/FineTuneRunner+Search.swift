@@ -1,0 +1,60 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+
+extension FineTuneRunner {
+    /// Runs the whole search. Returns the process exit status (0 when a pipeline was picked).
+    public func run() throws(KenningError) -> Int32 {
+        let start = monotonicSeconds()
+        let doc = try ConfigFile.load(options.configPath)
+        let op: OptimizationParameters
+        let candidates: [Candidate]
+        do {
+            op = try OptimizationParameters.parse(doc)
+            candidates = try plan(doc, parameters: op)
+        } catch {
+            throw error.inFile(options.configPath)
+        }
+        let runnable = candidates.filter { $0.id != nil }
+        let excluded = candidates.filter { $0.exclusion != nil }
+        say("\(candidates.count) pipelines in the grid, \(runnable.count) compatible, \(excluded.count) excluded; strategy \(op.strategy.rawValue)")
+        for c in excluded { say("  excluded: \(describe(c.pipeline)): \(c.exclusion!)") }
+
+        if let dir = options.generateScenarios {
+            try Files.ensureWritableDirectory(dir, for: "scenario")
+            for c in runnable {
+                try Files.writeJSON(c.pipeline, to: (dir as NSString).appendingPathComponent("scenario_\(c.id!).json"))
+            }
+            say("wrote \(runnable.count) scenarios to \(dir)")
+            return 0
+        }
+        try Files.ensureWritableDirectory(outputBase.dir, for: "output")
+        let runDir = path("_runs")
+        try Files.ensureWritableDirectory(runDir, for: "run")
+        let cache = ArtifactCache(directory: options.cacheDirectory ?? (outputBase.dir as NSString).appendingPathComponent("kenning-cache"))
+        try Files.ensureWritableDirectory(cache.directory, for: "cache")
+        let journalPath = path("_journal.jsonl")
+        let earlier = options.resume ? Journal.read(journalPath).compactMap(Evaluation.init(journal:)) : []
+        let journal = try Journal(path: journalPath, resume: options.resume)
+        if options.resume { say("resuming: \(earlier.count) finished runs in \(journalPath)") }
+
+        let reference = referenceOutputs(runnable.first?.pipeline)
+        var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
+                                    excluded: excluded, reference: reference, start: start, total: runnable.count)
+        try session.search(runnable)
+        try session.resolveTies()
+        return try session.finish()
+    }
+
+    /// Outputs of the unoptimized model on the first test samples, computed in-process with the reference backend (the gate's truth).
+    func referenceOutputs(_ pipeline: JSONValue?) -> [[Double]]? {
+        guard let pipeline, var scenario = try? Scenario.parse(pipeline, registry: registry) else { return nil }
+        scenario.optimizers = []
+        scenario.runtime = nil
+        scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0),
+                                                                               ("eval_fraction", 1.0)]))
+        let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
+        guard let m = try? runner.run(optimize: false, test: true, measurementsPath: nil) else { return nil }
+        return m["output_samples"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
+    }
+}
