@@ -1,0 +1,156 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+import KenningSearch
+
+/// Compiling the optimizer steps the candidates need: in parallel, each unique step once, into the content-addressed cache.
+extension SearchSession {
+
+    /// Compiles every optimizer step the candidates need, each unique step once, `jobs` at a time.
+    func precompile(_ list: [Candidate]) {
+        var levels: [[(key: String, input: String, block: JSONValue, pipeline: JSONValue)]] = []
+        var seen = Set<String>()
+        for c in list {
+            guard let chain = c.pipeline["optimizers"]?.arrayValue, let modelHash = modelHash(c.pipeline) else { continue }
+            var input = modelHash
+            for (depth, block) in chain.enumerated() {
+                let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
+                if seen.insert(key).inserted, cache.artifact(key) == nil {
+                    while levels.count <= depth { levels.append([]) }
+                    levels[depth].append((key, input, block, c.pipeline))
+                }
+                input = key
+            }
+        }
+        let jobs = max(1, runner.options.jobs)
+        // Compile steps only read the session and write their own cache entries; the counters are locked.
+        nonisolated(unsafe) let session = self
+        for level in levels {
+            DispatchQueue.concurrentPerform(iterations: min(jobs, level.count)) { worker in
+                var i = worker
+                while i < level.count {
+                    let step = level[i]
+                    _ = session.compileStep(key: step.key, input: step.input, block: step.block, pipeline: step.pipeline)
+                    i += jobs
+                }
+            }
+        }
+    }
+
+    func modelHash(_ pipeline: JSONValue) -> String? {
+        guard let path = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue else { return nil }
+        return ArtifactCache.fileHash(path)
+    }
+
+    /// swift-kenning's version and the optimizer's framework version: a new compiler version never reuses an old artifact.
+    func toolVersion(of block: JSONValue) -> String {
+        let k = block.serialized(indent: nil)
+        if let known = stats.add({ $0.versions[k] }) { return known }
+        var version = KenningVersion.current
+        if let config = try? BlockConfig.parse(block, kind: .optimizer, path: "$", registry: runner.registry),
+           case let .optimizer(make) = config.entry.maker, let optimizer = try? make(config.parameters)
+        {
+            version += "|\(optimizer.framework.name) \(optimizer.framework.version)"
+        }
+        stats.add { $0.versions[k] = version }
+        return version
+    }
+
+    /// The format a block produces, from its registry description (the model wrapper's format for the chain's input).
+    func outputFormat(of block: JSONValue, kind: BlockKind) -> ModelFormat? {
+        guard let type = block["type"]?.stringValue, let entry = try? runner.registry.resolve(type, kind: kind) else { return nil }
+        return entry.description.outputFormats.first
+    }
+
+    /// Runs one optimizer in a child process, writing the cache entry; returns an error message on failure.
+    func compileStep(key: String, input: String, block: JSONValue, pipeline: JSONValue) -> String? {
+        if cache.artifact(key) != nil { return nil }
+        let entry = cache.entryDirectory(key)
+        let failed = entry + ".failed"
+        if let reason = try? String(contentsOfFile: failed, encoding: .utf8) { return reason }
+        let wrapperModel = pipeline["model_wrapper"]!["parameters"]!["model_path"]!.stringValue!
+        let inputPath = cache.artifact(input) ?? wrapperModel
+        let inputFormat: ModelFormat? = cache.artifact(input) == nil ? nil : previousFormat(before: key, pipeline: pipeline)
+        let ext = ((block["parameters"]?["compiled_model_path"]?.stringValue ?? "model.onnx") as NSString).pathExtension
+        let staging = entry + ".staging-\(getpid())-\(key.prefix(6))"
+        try? FileManager.default.removeItem(atPath: staging)
+        try? FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        var step: [(String, JSONValue)] = [("model_wrapper", pipeline["model_wrapper"]!)]
+        if let d = pipeline["dataset"] { step.append(("dataset", d)) }
+        let params = (block["parameters"] ?? .object([])).setting("compiled_model_path", to: .string((staging as NSString).appendingPathComponent("model.\(ext.isEmpty ? "bin" : ext)")))
+        step.append(("optimizers", .array([block.setting("parameters", to: params)])))
+        let tag = String(key.prefix(12))
+        let scenarioPath = (runDir as NSString).appendingPathComponent("compile_\(tag).json")
+        do { try Files.writeJSON(.object(step), to: scenarioPath) } catch { return error.description }
+        let request = RunRequest(action: .optimize, scenarioPath: scenarioPath, inputModel: inputPath, inputFormat: inputFormat?.rawValue,
+                                 verbosity: runner.options.verbosity,
+                                 resultPath: (runDir as NSString).appendingPathComponent("compile_\(tag).result.json"))
+        let t0 = monotonicSeconds()
+        let result = isolated(request, logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"))
+        let seconds = monotonicSeconds() - t0
+        var reason: String?
+        switch result {
+        case let .exited(0, _):
+            try? "\(seconds)".write(toFile: (staging as NSString).appendingPathComponent("model.seconds"), atomically: true, encoding: .utf8)
+            if rename(staging, entry) != 0 && cache.artifact(key) == nil {
+                reason = "cannot store the compiled model in the cache \(entry)"
+            }
+        case let .exited(code, lastError): reason = lastError ?? "the compiler exited with code \(code)"
+        case let .signaled(sig): reason = "the compiler died with signal \(sig)"
+        case .timedOut: reason = "the compiler took longer than \(Int(runner.options.timeout)) s"
+        case let .launchFailed(r): reason = r
+        }
+        try? FileManager.default.removeItem(atPath: staging)
+        stats.add { $0.compiled += 1; $0.compileSeconds += seconds }
+        if let reason { try? reason.write(toFile: failed, atomically: true, encoding: .utf8) }
+        return reason
+    }
+
+    /// The output format of the optimizer step just before the step with `key` in this pipeline's chain.
+    func previousFormat(before key: String, pipeline: JSONValue) -> ModelFormat? {
+        guard let chain = pipeline["optimizers"]?.arrayValue, var input = modelHash(pipeline) else { return nil }
+        var previous: ModelFormat?
+        for block in chain {
+            let k = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
+            if k == key { return previous }
+            previous = outputFormat(of: block, kind: .optimizer)
+            input = k
+        }
+        return previous
+    }
+
+    var childEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        return env
+    }
+
+    /// Starts one isolated run: `[run wrapper] prlimit --as=LIMIT -- kenning run-request REQUEST`, within the time
+    /// limit. The memory limit (address space) is set on the child by util-linux's `prlimit` before it execs kenning.
+    func isolated(_ request: RunRequest, logPath: String) -> ChildProcess.Result {
+        let requestPath = request.resultPath.replacingOccurrences(of: ".result.json", with: ".request.json")
+        try? FileManager.default.removeItem(atPath: request.resultPath)
+        do {
+            try JSONEncoder().encode(request).write(to: URL(fileURLWithPath: requestPath), options: .atomic)
+        } catch {
+            return .launchFailed("cannot write the run request \(requestPath): \(error.localizedDescription)")
+        }
+        var command = runner.options.runWrapper
+        if runner.options.memoryLimitMB > 0 {
+            guard let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+                return .launchFailed("prlimit (util-linux) is needed to apply --memory-limit; install util-linux")
+            }
+            command += [prlimit, "--as=\(runner.options.memoryLimitMB << 20)", "--"]
+        }
+        command += [runner.options.executable, "run-request", requestPath]
+        return ChildProcess.run(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), logPath: logPath,
+                                timeout: runner.options.timeout, environment: childEnvironment)
+    }
+
+    /// A command name looked up on PATH (a path is kept as it is).
+    static func resolve(_ name: String) -> String {
+        guard !name.contains("/") else { return name }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first(where: FileManager.default.isExecutableFile(atPath:)) ?? name
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import KenningBlocks
+import KenningCore
+import KenningSearch
+
+/// Output: the result files, the Pareto file, the summary and the exit status.
+extension SearchSession {
+
+    func writeResults() throws(KenningError) {
+        let entries = excluded.map { c in
+            JSONValue.object([("pipeline", c.pipeline), ("status", .string(RunStatus.incompatible.rawValue)), ("reason", .string(c.exclusion!))])
+        } + evaluations.sorted { $0.id < $1.id }.map(\.json)
+        try Files.writeJSON(.array(entries), to: runner.path("_all_results.json"))
+        if let best = currentBest() {
+            var pairs: [(String, JSONValue)] = [("pipeline", best.pipeline), ("metrics", .object(best.metrics.map { ($0.0, .double($0.1)) }))]
+            pairs.append(("id", .int(best.id)))
+            pairs.append(("environment", Environment.fingerprint()))
+            if !ties.isEmpty { pairs.append(("ties", JSONValue(ties))) }
+            try Files.writeJSON(.object(pairs), to: runner.options.outputPath)
+        }
+    }
+
+    mutating func finish() throws(KenningError) -> Int32 {
+        let rows = evaluations.sorted { $0.id < $1.id }.map { e in
+            ResultRow(id: e.id, what: runner.describe(e.pipeline), metrics: e.metricMap, status: e.status)
+        }
+        let best = currentBest()
+        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric))
+        let wall = monotonicSeconds() - start
+        if op.objectives.count > 1 || !op.constraints.isEmpty {
+            try writeParetoFile(best: best)
+        }
+        try Files.writeJSON(.object([
+            ("strategy", .string(op.strategy.rawValue)), ("runs", .int(evaluations.count)), ("wall_s", .double(wall)), ("measured_s", .double(measuredSeconds)),
+            ("overhead_fraction", .double(wall > 0 ? (wall - measuredSeconds) / wall : 0)), ("compiled_steps", .int(stats.compiled)),
+            ("compile_s", .double(stats.compileSeconds)), ("cache_hits", .int(stats.cacheHits)), ("cache_saved_s", .double(stats.savedSeconds)),
+            ("best", currentBest().map { .int($0.id) } ?? .null), ("ties", JSONValue(ties)),
+            ("environment", Environment.fingerprint()),
+        ]), to: runner.path("_summary.json"))
+        runner.say(String(format: "%d runs in %.1f s (%.1f s measuring); compiled %d step(s) in %.1f s, %d cache hit(s) saving %.1f s",
+                          evaluations.count, wall, measuredSeconds, stats.compiled, stats.compileSeconds, stats.cacheHits, stats.savedSeconds))
+        guard let best else {
+            let ok = evaluations.filter { $0.status == .ok }
+            if !ok.isEmpty, !op.constraints.isEmpty {
+                runner.say("no run meets every constraint (\(op.constraints.map(\.description).joined(separator: ", "))); closest:")
+                for e in closest(ok).prefix(3) {
+                    let missed = op.constraints.filter { !$0.holds(e.metricMap) }.map { c in
+                        "\(c.metric) = \(String(format: "%.6g", e.metricMap[c.metric] ?? .nan)) (wants \(c.relation.rawValue) \(c.bound))"
+                    }
+                    runner.say("  #\(e.id) \(runner.describe(e.pipeline)): \(missed.joined(separator: ", "))")
+                }
+            } else {
+                runner.say("no pipeline finished with the metric \"\(op.metricAsWritten)\"; see \(runner.path("_all_results.json")) and the logs in \(runDir)")
+            }
+            return 1
+        }
+        runner.say("best pipeline: #\(best.id) \(runner.describe(best.pipeline)) with \(op.metric) = \(String(format: "%.6g", best.metricMap[op.metric] ?? .nan))"
+            + (ties.isEmpty ? "" : "; statistically tied with #\(ties.map(String.init).joined(separator: ", #"))"))
+        runner.say("wrote \(runner.options.outputPath), \(runner.path("_all_results.json")), \(runner.path("_<id>.json")) and the journal \(journal.path)")
+        return 0
+    }
+
+    func closest(_ pool: [Evaluation]) -> [Evaluation] {
+        pool.sorted { a, b in
+            op.constraints.reduce(0) { $0 + $1.violation(a.metricMap) } < op.constraints.reduce(0) { $0 + $1.violation(b.metricMap) }
+        }
+    }
+
+    func writeParetoFile(best: Evaluation?) throws(KenningError) {
+        let feasibleRuns = evaluations.filter(feasible)
+        let front = paretoFront(feasibleRuns)
+        var pairs: [(String, JSONValue)] = [
+            ("objectives", .array(op.objectives.map { .object([("metric", .string($0.metric)), ("policy", .string($0.minimize ? "min" : "max"))]) })),
+            ("constraints", .array(op.constraints.map { .string($0.description) })),
+            ("selection", .string(op.selection)),
+            ("feasible", JSONValue(feasibleRuns.map(\.id).sorted())),
+            ("front", .array(front.sorted { $0.id < $1.id }.map { e in
+                .object([("id", .int(e.id)), ("metrics", .object(op.objectives.map { ($0.metric, .double(e.metricMap[$0.metric] ?? .nan)) }))])
+            })),
+            ("pick", best.map { .int($0.id) } ?? .null),
+        ]
+        if best == nil {
+            pairs.append(("closest", JSONValue(closest(evaluations.filter { $0.status == .ok }).prefix(3).map(\.id))))
+        }
+        try Files.writeJSON(.object(pairs), to: runner.path("_pareto.json"))
+    }
+}

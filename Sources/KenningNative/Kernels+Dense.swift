@@ -1,0 +1,77 @@
+import Dispatch
+import Foundation
+import KenningCore
+import KenningModel
+
+/// Reference kernels: dense.
+extension Kernels {
+
+    static func gemm(a: Tensor, b: Tensor, c: Tensor?, node: Node, activation: Activation, threads: Int) throws -> Tensor {
+        guard a.shape.count == 2, b.shape.count == 2 else { throw KernelError(reason: "Gemm needs 2-D inputs, got \(a.shape) and \(b.shape)") }
+        let ta = node.int("transA", default: 0) == 1, tb = node.int("transB", default: 0) == 1
+        let alpha = node.float("alpha", default: 1), beta = node.float("beta", default: 1)
+        let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == kb else { throw KernelError(reason: "inner dimensions differ: A \(a.shape) and B \(b.shape) (transA=\(ta), transB=\(tb))") }
+        let av = a.floats, bv = b.floats
+        var out = [Float](repeating: 0, count: m * n)
+        if let c {
+            let cb = try broadcastTo(c, shape: [m, n])
+            for i in 0..<(m * n) { out[i] = beta * cb[i] }
+        }
+        out.withUnsafeMutableBufferPointer { o in
+            let op = o.baseAddress!
+            av.withUnsafeBufferPointer { ap in
+                bv.withUnsafeBufferPointer { bp in
+                    parallelFor(m * n, threads: m * n >= 256 ? threads : 1) { range in
+                        for idx in range {
+                            let i = idx / n, j = idx % n
+                            var s: Float = 0
+                            for p in 0..<k {
+                                let x = ta ? ap[p * m + i] : ap[i * k + p]
+                                let y = tb ? bp[j * k + p] : bp[p * n + j]
+                                s += x * y
+                            }
+                            op[idx] = activation.apply(op[idx] + alpha * s)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [m, n], floats: out)
+    }
+
+    static func matmul(a: Tensor, b: Tensor, threads: Int) throws -> Tensor {
+        var ashape = a.shape, bshape = b.shape
+        let aVec = ashape.count == 1, bVec = bshape.count == 1
+        if aVec { ashape = [1] + ashape }
+        if bVec { bshape = bshape + [1] }
+        guard ashape.count >= 2, bshape.count >= 2 else { throw KernelError(reason: "MatMul needs inputs of rank ≥ 1") }
+        let (m, k) = (ashape[ashape.count - 2], ashape[ashape.count - 1])
+        let (kb, n) = (bshape[bshape.count - 2], bshape[bshape.count - 1])
+        guard k == kb else { throw KernelError(reason: "inner dimensions differ: \(a.shape) × \(b.shape)") }
+        let batchA = Array(ashape.dropLast(2)), batchB = Array(bshape.dropLast(2))
+        let batch = try broadcastShape(batchA, batchB)
+        let batchCount = batch.reduce(1, *)
+        let aB = try broadcastTo(Tensor(shape: ashape, floats: a.floats), shape: batch + [m, k])
+        let bB = try broadcastTo(Tensor(shape: bshape, floats: b.floats), shape: batch + [k, n])
+        var out = [Float](repeating: 0, count: batchCount * m * n)
+        out.withUnsafeMutableBufferPointer { o in
+            let op = o.baseAddress!
+            parallelFor(batchCount * m, threads: batchCount * m * n >= 256 ? threads : 1) { range in
+                for row in range {
+                    let bi = row / m, i = row % m
+                    for j in 0..<n {
+                        var s: Float = 0
+                        for p in 0..<k { s += aB[(bi * m + i) * k + p] * bB[(bi * k + p) * n + j] }
+                        op[(bi * m + i) * n + j] = s
+                    }
+                }
+            }
+        }
+        var shape = batch + [m, n]
+        if aVec { shape.remove(at: shape.count - 2) }
+        if bVec { shape.removeLast() }
+        return Tensor(shape: shape, floats: out)
+    }
+}
