@@ -40,6 +40,6 @@ let package = Package(
         .testTarget(name: "KenningTests",
                     dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine", "KenningSearch", "KenningWorkers"],
                     swiftSettings: strict),
-        .testTarget(name: "KenningCLITests", dependencies: ["KenningCore"], swiftSettings: strict),
+        .testTarget(name: "KenningCLITests", dependencies: ["KenningCore"], exclude: ["Golden", "Support"], swiftSettings: strict),
     ]
 )

@@ -222,9 +222,6 @@ public struct PipelineRunner {
             }
             return (outputs, dt)
         }
-        if let fault = ProcessInfo.processInfo.environment["KENNING_TEST_FAULT"] {
-            FaultInjection.apply(fault, to: artifact.path)
-        }
         var warmup: [Double] = []
         for i in 0..<settings.warmupRuns {
             warmup.append(try infer(batches[i % batches.count]).1)

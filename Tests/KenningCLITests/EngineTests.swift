@@ -14,9 +14,19 @@ import Testing
             parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "output_tolerance": 1e-9, "remeasure_ties": false}"#,
             extra: #""measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0},"#)
         try cfg.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        // Real failures, made by a run wrapper of the tests' own (Support/fault-wrapper): a SIGSEGV, a run that never
+        // ends, and a model that cannot be loaded within the memory limit.
+        let python = CLI.root + "/.venv/bin/python"
+        try #require(FileManager.default.isExecutableFile(atPath: python), "the test venv is missing: run scripts/setup-python")
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: python)
+        make.arguments = [CLI.root + "/Tests/KenningCLITests/Support/make-oom-model.py", "\(dir)/oom.onnx"]
+        try make.run()
+        make.waitUntilExit()
+        try #require(make.terminationStatus == 0, "could not write the out-of-memory model")
         let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json", "--timeout", "8",
-                             "--memory-limit", "1024"],
-                            environment: ["KENNING_TEST_FAULT": "crash:crashme,hang:hangme,oom:oomme"])
+                             "--memory-limit", "1024", "--run-wrapper", CLI.root + "/Tests/KenningCLITests/Support/fault-wrapper"],
+                            environment: ["KENNING_OOM_MODEL": "\(dir)/oom.onnx"])
         #expect(r.status == 0, "\(r.stderr)")
         let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/r_all_results.json"))) as! [[String: Any]]
         let status = Dictionary(uniqueKeysWithValues: all.map { ($0["id"] as! Int, $0["status"] as! String) })
