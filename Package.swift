@@ -39,7 +39,7 @@ let package = Package(
                           path: "Benchmarks/kenning-bench", swiftSettings: strict),
         .testTarget(name: "KenningTests",
                     dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine", "KenningSearch", "KenningWorkers"],
-                    swiftSettings: strict),
+                    exclude: ["Support"], swiftSettings: strict),
         .testTarget(name: "KenningCLITests", dependencies: ["KenningCore"], exclude: ["Golden", "Support"], swiftSettings: strict),
     ]
 )

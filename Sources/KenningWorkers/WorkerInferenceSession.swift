@@ -11,9 +11,7 @@ public final class WorkerInferenceSession: InferenceSession {
     public init(framework: String, runtimeType: String, parameters: JSONValue, io: IOSpec, modelBytes: [UInt8],
                 timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String]? = nil) throws(KenningError)
     {
-        // KENNING_TEST_WORKER_FAULT=crash|hang|garbage makes the worker misbehave at PROCESS (tests of the failure paths).
-        let env = environment ?? ProcessInfo.processInfo.environment["KENNING_TEST_WORKER_FAULT"].map { ["KENNING_WORKER_FAULT": $0] } ?? [:]
-        worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: env)
+        worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: environment ?? [:])
         self.io = io
         try worker.uploadJSON(.ioSpec, FrameworkWorker.ioSpecJSON(io, runtime: (runtimeType, parameters)))
         try worker.upload(.model, modelBytes, timeout: timeouts.compile)

@@ -24,7 +24,7 @@ struct FineTuneOptimizers: ParsableCommand {
     var timeout: Double = 900
 
     @Option(help: "Compilation jobs run in parallel (measurements always run one at a time); default: the number of cores")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     @Flag(help: "Continue an interrupted search from its journal (OUT_journal.jsonl) without repeating finished runs")
     var resume = false
@@ -42,7 +42,7 @@ struct FineTuneOptimizers: ParsableCommand {
         if output == nil && generateScenarios == nil {
             throw ValidationError("--output is required (or --generate-scenarios DIR)")
         }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if memoryLimit < 64 { throw ValidationError("--memory-limit must be at least 64 (MiB)") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
@@ -51,7 +51,7 @@ struct FineTuneOptimizers: ParsableCommand {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var options = FineTuneOptions(configPath: jsonCfg, outputPath: output ?? "build/fine-tune/out.json", generateScenarios: generateScenarios,
                                       verbosity: verbosity.rawValue, timeout: timeout, executable: exe)
-        options.jobs = jobs
+        options.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         options.resume = resume
         options.cacheDirectory = cacheDir
         options.memoryLimitMB = memoryLimit

@@ -51,7 +51,7 @@ import Testing
             extra: #""measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0},"#
         ).write(toFile: cfg, atomically: true, encoding: .utf8)
         let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out.json"],
-                            environment: ["KENNING_TEST_WORKER_FAULT": "crash"])
+                            environment: ["KENNING_WORKER_FAULT": "crash", "PYTHONPATH": CLI.root + "/Tests/KenningTests/Support/worker-faults"])
         #expect(r.status == 0, "\(r.stderr)")
         let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out_all_results.json"))) as! [[String: Any]]
         #expect(all.map { $0["status"] as? String } == ["failed", "ok"])

@@ -192,7 +192,7 @@ enum DigitsReference {
         let ref = try DigitsReference.get()
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
         return try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]), io: ref.artifact.io,
-                                          modelBytes: data, timeouts: timeouts, environment: ["KENNING_WORKER_FAULT": fault])
+                                          modelBytes: data, timeouts: timeouts, environment: workerFaultEnvironment(fault))
     }
 
     func gone(_ pid: pid_t) -> Bool {

@@ -44,3 +44,9 @@ func onnxRuntimeOutputs(model: String, input: [Float], shape: [Int], cpu: String
     #expect(p.terminationStatus == 0, "ONNX Runtime could not run \(model)\(cpu.map { " on an emulated \($0)" } ?? "")")
     return try CNNTestSet.floats(dir + "/out.f32")
 }
+
+/// The environment that makes a framework worker misbehave at PROCESS (`crash`, `hang`, `garbage`): the test support's
+/// `sitecustomize.py` on the worker's PYTHONPATH (Tests/KenningTests/Support/worker-faults).
+func workerFaultEnvironment(_ fault: String) -> [String: String] {
+    ["KENNING_WORKER_FAULT": fault, "PYTHONPATH": repo("workers/python") + ":" + repo("Tests/KenningTests/Support/worker-faults")]
+}

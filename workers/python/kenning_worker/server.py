@@ -108,7 +108,6 @@ class Worker:
         self.calibration = []
         self.optimizers = []
         self.unoptimized = None
-        self.fault = os.environ.get("KENNING_WORKER_FAULT", "")
 
     # Each handler returns (success, payload_or_None). None payload on an upload means "status only".
     def handle(self, mtype, payload):
@@ -136,7 +135,6 @@ class Worker:
         if mtype == M.PROCESS:
             if self.runtime is None or self.inputs is None:
                 raise ValueError("PROCESS before MODEL and DATA")
-            self._maybe_fault()
             self.outputs, seconds = self.runtime.run(self.inputs)
             self.steps.append(seconds)
             self.stamps.append(time.monotonic())
@@ -164,19 +162,6 @@ class Worker:
                 model = self.fw.compile(opt, model, self.io_spec or {}, self.calibration, self.workdir)
             return True, model
         raise ValueError(f"unsupported request {M(mtype).name}")
-
-    def _maybe_fault(self):
-        if self.fault == "crash":
-            os.kill(os.getpid(), 9)
-        elif self.fault == "hang":
-            while True:
-                time.sleep(60)
-        elif self.fault == "garbage":
-            raise _Garbage()
-
-
-class _Garbage(Exception):
-    pass
 
 
 def serve(args):
@@ -227,9 +212,6 @@ def serve_client(conn, worker, idle_timeout):
         try:
             ok, data = worker.handle(mtype, t.payload)
             error = None
-        except _Garbage:
-            conn.sendall(b"this is not a Kenning message\n" * 4)
-            continue
         except Exception as e:  # reported to the host: the FAIL reply carries the action byte and the message
             ok, data, error = False, None, f"{type(e).__name__}: {e}"
             log(f"{M(mtype).name} failed:\n{traceback.format_exc()}")
