@@ -2,12 +2,21 @@ import KenningCore
 
 /// How inference is timed; recorded in every measurements file.
 public struct MeasurementSettings: Sendable, Equatable {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let warmupRuns = ParameterKey<Int>("warmup_runs")
+        static let minRuns = ParameterKey<Int>("min_runs")
+        static let minTime = ParameterKey<Double>("min_time")
+        static let maxTime = ParameterKey<Double>("max_time")
+        static let evalFraction = ParameterKey<Double>("eval_fraction")
+    }
+
     public static let specs: [ParameterSpec] = [
-        ParameterSpec("warmup_runs", .integer, default: 10, range: 0...100_000, help: "Inferences run first and kept out of the timing series"),
-        ParameterSpec("min_runs", .integer, default: 200, range: 1...10_000_000, help: "Timing continues until at least this many inferences"),
-        ParameterSpec("min_time", .number, default: 1.0, range: 0...86_400, help: "…and at least this many seconds of timed inference"),
-        ParameterSpec("max_time", .number, default: 120.0, range: 0.001...86_400, help: "Timing stops after this many seconds even if min_runs is not met"),
-        ParameterSpec("eval_fraction", .number, default: 1.0, range: 0.0001...1,
+        ParameterSpec(Key.warmupRuns, .integer, default: 10, range: 0...100_000, help: "Inferences run first and kept out of the timing series"),
+        ParameterSpec(Key.minRuns, .integer, default: 200, range: 1...10_000_000, help: "Timing continues until at least this many inferences"),
+        ParameterSpec(Key.minTime, .number, default: 1.0, range: 0...86_400, help: "…and at least this many seconds of timed inference"),
+        ParameterSpec(Key.maxTime, .number, default: 120.0, range: 0.001...86_400, help: "Timing stops after this many seconds even if min_runs is not met"),
+        ParameterSpec(Key.evalFraction, .number, default: 1.0, range: 0.0001...1,
                       help: "Fraction of the test split that is evaluated (quality metrics cover only that part; searches use less in early rounds)"),
     ]
 
@@ -18,10 +27,10 @@ public struct MeasurementSettings: Sendable, Equatable {
     public var evalFraction: Double
 
     public init(_ p: ResolvedParameters) {
-        warmupRuns = p.int("warmup_runs")
-        minRuns = p.int("min_runs")
-        minTime = p.double("min_time")
-        maxTime = p.double("max_time")
+        warmupRuns = p[Key.warmupRuns]
+        minRuns = p[Key.minRuns]
+        minTime = p[Key.minTime]
+        maxTime = p[Key.maxTime]
         evalFraction = p["eval_fraction"]?.doubleValue ?? 1.0
     }
 

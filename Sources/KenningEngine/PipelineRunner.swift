@@ -144,8 +144,8 @@ public struct PipelineRunner {
         measurements = header(built: built, optimizerRecords: optimizerRecords, artifact: artifact)
         if !compileTimes.isEmpty { measurements.append(("optimization_time", .array(compileTimes))) }
         measurements += try measure(runtime: runtimeBlock, artifact: artifact, wrapper: built.wrapper, dataset: dataset,
-                                    runtimeBatch: built.runtime.config?.parameters.int("batch_size") ?? 1,
-                                    sample: !(built.runtime.config?.parameters.bool("disable_performance_measurements") ?? false))
+                                    runtimeBatch: built.runtime.config?.parameters[CommonParameter.batchSize] ?? 1,
+                                    sample: !(built.runtime.config?.parameters[CommonParameter.disablePerformanceMeasurements] ?? false))
         let doc = JSONValue.object(measurements)
         if let measurementsPath { try Files.writeJSON(doc, to: measurementsPath, indent: 2) }
         return doc

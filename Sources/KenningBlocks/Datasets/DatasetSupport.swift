@@ -42,9 +42,9 @@ public enum DatasetParameters {
     /// Train and test indices from the common parameters: `reduce_dataset`, then the stratified test split, then the
     /// validation part (`split_fraction_val`) taken out of the training part.
     public static func split(labels: [Int], _ p: ResolvedParameters) -> (train: [Int], test: [Int]) {
-        let seed = p.int("split_seed")
-        let testFraction = p.double("split_fraction_test")
-        let kept = reduceStratified(labels: labels, fraction: p.double("reduce_dataset"))
+        let seed = p[CommonParameter.splitSeed]
+        let testFraction = p[CommonParameter.splitFractionTest]
+        let kept = reduceStratified(labels: labels, fraction: p[CommonParameter.reduceDataset])
         let split = stratifiedSplit(labels: labels, indices: kept, testFraction: testFraction, seed: seed)
         guard let val = p["split_fraction_val"]?.doubleValue, val > 0 else { return split }
         let inner = stratifiedSplit(labels: labels, indices: split.train, testFraction: min(1, val / max(1e-9, 1 - testFraction)), seed: seed)
@@ -53,17 +53,17 @@ public enum DatasetParameters {
 
     public static func common(root: JSONValue?) -> [ParameterSpec] {
         [
-            ParameterSpec("dataset_root", .path, default: root, help: "Directory that holds the data set"),
-            ParameterSpec("inference_batch_size", .integer, default: 1, range: 1...65536, help: "Samples per inference batch"),
+            ParameterSpec(CommonParameter.datasetRoot, .path, default: root, help: "Directory that holds the data set"),
+            ParameterSpec(CommonParameter.inferenceBatchSize, .integer, default: 1, range: 1...65536, help: "Samples per inference batch"),
             ParameterSpec("download_dataset", .boolean, default: true, help: "Download the data set when it is missing (Kenning's switch; the built-in data sets ship with the repository or are generated, so nothing is downloaded)"),
             ParameterSpec("force_download_dataset", .boolean, default: false, help: "Download even when the data is present (no effect for the built-in data sets)"),
             ParameterSpec("external_calibration_dataset", .path, default: .null, nullable: true,
                           help: "Directory with calibration samples for quantizers (Kenning's parameter; the built-in optimizers calibrate on the training split)"),
-            ParameterSpec("split_fraction_test", .number, default: 0.2, range: 0...1, help: "Fraction of samples in the test split"),
+            ParameterSpec(CommonParameter.splitFractionTest, .number, default: 0.2, range: 0...1, help: "Fraction of samples in the test split"),
             ParameterSpec("split_fraction_val", .number, default: .null, nullable: true, range: 0...1,
                           help: "Fraction of samples in the validation split (taken from the training part)"),
-            ParameterSpec("split_seed", .integer, default: 1234, help: "Seed of the split's shuffle"),
-            ParameterSpec("reduce_dataset", .number, default: 1.0, range: 0.000001...1, help: "Fraction of the data set to use (0 < x ≤ 1)"),
+            ParameterSpec(CommonParameter.splitSeed, .integer, default: 1234, help: "Seed of the split's shuffle"),
+            ParameterSpec(CommonParameter.reduceDataset, .number, default: 1.0, range: 0.000001...1, help: "Fraction of the data set to use (0 < x ≤ 1)"),
         ]
     }
 }

@@ -18,7 +18,7 @@ public struct DigitsDataset: Dataset {
     private let labels: [Int]
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        let root = p.string("dataset_root") ?? "data/digits"
+        let root = p[CommonParameter.datasetRoot] ?? "data/digits"
         let path = (root as NSString).appendingPathComponent(Self.fileName)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .badInput("digits data file not found: \(path)", path: "$.parameters.dataset_root",
@@ -43,7 +43,7 @@ public struct DigitsDataset: Dataset {
         }
         self.labels = labels
         self.pixels = pixels
-        self.batchSize = p.int("inference_batch_size")
+        self.batchSize = p[CommonParameter.inferenceBatchSize]
         (self.trainIndices, self.testIndices) = DatasetParameters.split(labels: labels, p)
     }
 

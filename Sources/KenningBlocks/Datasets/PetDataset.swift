@@ -5,14 +5,20 @@ import KenningWorkers
 /// The Oxford-IIIT Pet data set in its published layout (`images/*.jpg`, `annotations/list.txt`); JPEGs are decoded
 /// and resized by Pillow in an `images` worker, once: the pixels are cached in `<dataset_root>/.kenning-pixels-<size>.u8`.
 public struct PetDataset: Dataset {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let classifyBy = ParameterKey<String>("classify_by")
+        static let imageSize = ParameterKey<Int>("image_size")
+    }
+
     public static let description = BlockDescription(
         kind: .dataset, name: "PetDataset", kenningModule: "kenning.datasets.pet_dataset",
         summary: "Oxford-IIIT Pet (37 breeds or 2 species) from a local folder in the published layout; images decoded by Pillow in a worker",
         parameters: DatasetParameters.common(root: "build/pet-dataset") + [
-            ParameterSpec("classify_by", .choice(["breeds", "species"]), default: "breeds", help: "Classes: the 37 breeds or cat/dog"),
+            ParameterSpec(Key.classifyBy, .choice(["breeds", "species"]), default: "breeds", help: "Classes: the 37 breeds or cat/dog"),
             ParameterSpec("image_memory_layout", .choice(["NHWC", "NCHW"]), default: "NHWC",
                           help: "Kenning's layout switch; samples are HWC here and the model wrapper lays them out"),
-            ParameterSpec("image_size", .integer, default: 224, range: 8...2048, help: "Images are resized to image_size × image_size"),
+            ParameterSpec(Key.imageSize, .integer, default: 224, range: 8...2048, help: "Images are resized to image_size × image_size"),
         ])
 
     public let classNames: [String]
@@ -24,7 +30,7 @@ public struct PetDataset: Dataset {
     private let labels: [Int]
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        let root = p.string("dataset_root") ?? "build/pet-dataset"
+        let root = p[CommonParameter.datasetRoot] ?? "build/pet-dataset"
         let listPath = root + "/annotations/list.txt"
         guard let text = try? String(contentsOfFile: listPath, encoding: .utf8) else {
             throw .badInput("Oxford-IIIT Pet annotations not found: \(listPath)", path: "$.parameters.dataset_root",
@@ -45,12 +51,12 @@ public struct PetDataset: Dataset {
             if breedNames[c - 1] == nil, let cut = name.lastIndex(of: "_") { breedNames[c - 1] = String(name[..<cut]) }
         }
         guard !names.isEmpty else { throw .badInput("\(listPath) lists no images", file: listPath, fix: "restore the file from the data set") }
-        let byBreeds = p.string("classify_by") != "species"
+        let byBreeds = p[Key.classifyBy] != "species"
         classNames = byBreeds ? (0..<37).map { breedNames[$0] ?? "class_\($0 + 1)" } : ["Cat", "Dog"]
         labels = byBreeds ? breedIDs : species
-        let size = p.int("image_size")
+        let size = p[Key.imageSize]
         sampleShape = [size, size, 3]
-        batchSize = p.int("inference_batch_size")
+        batchSize = p[CommonParameter.inferenceBatchSize]
         (trainIndices, testIndices) = DatasetParameters.split(labels: labels, p)
         pixels = try Self.decodeAll(root: root, names: names, size: size)
     }

@@ -4,15 +4,22 @@ import KenningModel
 
 /// Any ONNX image classifier: one image input, one class-score output.
 public struct ONNXImageClassifier: ModelWrapper {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let inputMean = ParameterKey<Double>("input_mean")
+        static let inputStd = ParameterKey<Double>("input_std")
+        static let inputLayout = ParameterKey<String>("input_layout")
+    }
+
     public static let description = BlockDescription(
         kind: .modelWrapper, name: "ONNXImageClassifier",
         summary: "An ONNX image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output",
         parameters: [
-            ParameterSpec("model_path", .path, help: "Path of the .onnx model"),
+            ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the .onnx model"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
-            ParameterSpec("input_mean", .number, default: 0.0, help: "Subtracted from every raw sample value"),
-            ParameterSpec("input_std", .number, default: 1.0, range: 1e-12...1e12, help: "Divides every value after the mean is subtracted"),
-            ParameterSpec("input_layout", .choice(["NCHW", "NHWC"]), default: "NCHW",
+            ParameterSpec(Key.inputMean, .number, default: 0.0, help: "Subtracted from every raw sample value"),
+            ParameterSpec(Key.inputStd, .number, default: 1.0, range: 1e-12...1e12, help: "Divides every value after the mean is subtracted"),
+            ParameterSpec(Key.inputLayout, .choice(["NCHW", "NHWC"]), default: "NCHW",
                           help: "Layout of the model's image input; samples are HWC (or HW for grey images)"),
         ],
         outputFormats: [.onnx])
@@ -26,10 +33,10 @@ public struct ONNXImageClassifier: ModelWrapper {
     public var framework: FrameworkInfo { FrameworkInfo(name: "onnx", version: "ir") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        modelPath = p.string("model_path") ?? ""
-        mean = Float(p.double("input_mean"))
-        std = Float(p.double("input_std"))
-        layout = p.string("input_layout") ?? "NCHW"
+        modelPath = p[CommonParameter.modelPath] ?? ""
+        mean = Float(p[Key.inputMean])
+        std = Float(p[Key.inputStd])
+        layout = p[Key.inputLayout] ?? "NCHW"
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {

@@ -10,7 +10,7 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
         kind: .modelWrapper, name: "TensorFlowPetDatasetMobileNetV2", kenningModule: "kenning.modelwrappers.classification.tensorflow_pet_dataset",
         summary: "MobileNetV2 (keras .h5/.keras) for the 37 Oxford-IIIT Pet breeds; 224×224 RGB NHWC, ImageNet normalization",
         parameters: [
-            ParameterSpec("model_path", .path, help: "Path of the keras model (.h5 or .keras); kenning:// URLs need a download, which is not available"),
+            ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the keras model (.h5 or .keras); kenning:// URLs need a download, which is not available"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
         ],
         outputFormats: [.keras])
@@ -25,7 +25,7 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
     }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        modelPath = p.string("model_path") ?? ""
+        modelPath = p[CommonParameter.modelPath] ?? ""
         if modelPath.hasPrefix("kenning://") || modelPath.hasPrefix("http") {
             throw .badInput("\(modelPath) would be downloaded, which is not available here", path: "$.parameters.model_path",
                             fix: "use a local keras file (scripts/make-pet-fixture builds one)")

@@ -6,16 +6,24 @@ import KenningNative
 /// Graph-level optimizer: constant folding, BatchNorm folding, Conv/Gemm + activation fusion, dead-node removal.
 /// Writes standard ONNX (fused nodes use ONNX Runtime's com.microsoft FusedConv/FusedGemm, which the native runtime also runs).
 public struct NativeGraphOptimizer: Optimizer {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let foldConstants = ParameterKey<Bool>("fold_constants")
+        static let foldBatchnorm = ParameterKey<Bool>("fold_batchnorm")
+        static let fuseActivations = ParameterKey<Bool>("fuse_activations")
+        static let removeDeadNodes = ParameterKey<Bool>("remove_dead_nodes")
+    }
+
     public static let description = BlockDescription(
         kind: .optimizer, name: "NativeGraphOptimizer",
         summary: "Rewrites an ONNX graph for faster inference: constant folding, BatchNorm folding, activation fusion, dead-node removal",
         parameters: [
-            ParameterSpec("compiled_model_path", .path, help: "Where the optimized .onnx model is written"),
+            ParameterSpec(CommonParameter.compiledModelPath, .path, help: "Where the optimized .onnx model is written"),
             ParameterSpec("location", .choice(["host"]), default: "host", help: "Where the optimization runs (only the host for now)"),
-            ParameterSpec("fold_constants", .boolean, default: true, help: "Evaluate nodes whose inputs are all constant"),
-            ParameterSpec("fold_batchnorm", .boolean, default: true, help: "Fold BatchNormalization into the preceding Conv"),
-            ParameterSpec("fuse_activations", .boolean, default: true, help: "Fuse Relu/Clip/Sigmoid/Tanh/LeakyRelu into the preceding Conv or Gemm"),
-            ParameterSpec("remove_dead_nodes", .boolean, default: true, help: "Drop Identity/Dropout and nodes no output depends on"),
+            ParameterSpec(Key.foldConstants, .boolean, default: true, help: "Evaluate nodes whose inputs are all constant"),
+            ParameterSpec(Key.foldBatchnorm, .boolean, default: true, help: "Fold BatchNormalization into the preceding Conv"),
+            ParameterSpec(Key.fuseActivations, .boolean, default: true, help: "Fuse Relu/Clip/Sigmoid/Tanh/LeakyRelu into the preceding Conv or Gemm"),
+            ParameterSpec(Key.removeDeadNodes, .boolean, default: true, help: "Drop Identity/Dropout and nodes no output depends on"),
         ],
         inputFormats: [.onnx], outputFormats: [.onnx])
 
@@ -26,8 +34,8 @@ public struct NativeGraphOptimizer: Optimizer {
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning", version: KenningVersion.current) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        compiledModelPath = p.string("compiled_model_path") ?? ""
-        passes = (p.bool("fold_constants"), p.bool("fold_batchnorm"), p.bool("fuse_activations"), p.bool("remove_dead_nodes"))
+        compiledModelPath = p[CommonParameter.compiledModelPath] ?? ""
+        passes = (p[Key.foldConstants], p[Key.foldBatchnorm], p[Key.fuseActivations], p[Key.removeDeadNodes])
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {

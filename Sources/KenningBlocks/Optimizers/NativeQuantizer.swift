@@ -11,19 +11,28 @@ import KenningNative
 /// the training split. BatchNormalization is folded first. The native runtime executes Conv chains of this form
 /// with real int8 kernels (XNNPACK QC8) on its fast backends.
 public struct NativeQuantizer: Optimizer {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let calibrationSamples = ParameterKey<Int>("calibration_samples")
+        static let perChannel = ParameterKey<Bool>("per_channel")
+        static let calibrationMethod = ParameterKey<String>("calibration_method")
+        static let percentile = ParameterKey<Double>("percentile")
+        static let activationSymmetric = ParameterKey<Bool>("activation_symmetric")
+    }
+
     public static let description = BlockDescription(
         kind: .optimizer, name: "NativeQuantizer",
         summary: "Int8 post-training static quantization (QDQ ONNX), calibrated on the dataset",
         parameters: [
-            ParameterSpec("compiled_model_path", .path, help: "Where the quantized .onnx model is written"),
-            ParameterSpec("calibration_samples", .integer, default: 64, range: 1...100_000,
+            ParameterSpec(CommonParameter.compiledModelPath, .path, help: "Where the quantized .onnx model is written"),
+            ParameterSpec(Key.calibrationSamples, .integer, default: 64, range: 1...100_000,
                           help: "Training samples run through the model to measure activation ranges"),
-            ParameterSpec("per_channel", .boolean, default: true, help: "One weight scale per output channel (else one per tensor)"),
-            ParameterSpec("calibration_method", .choice(["minmax", "percentile"]), default: "minmax",
+            ParameterSpec(Key.perChannel, .boolean, default: true, help: "One weight scale per output channel (else one per tensor)"),
+            ParameterSpec(Key.calibrationMethod, .choice(["minmax", "percentile"]), default: "minmax",
                           help: "Activation range: observed min/max, or the percentile below"),
-            ParameterSpec("percentile", .number, default: 99.99, range: 50...100,
+            ParameterSpec(Key.percentile, .number, default: 99.99, range: 50...100,
                           help: "With calibration_method percentile: the range covers this percentage of observed values"),
-            ParameterSpec("activation_symmetric", .boolean, default: false,
+            ParameterSpec(Key.activationSymmetric, .boolean, default: false,
                           help: "Symmetric activations (zero point 0) instead of asymmetric int8"),
             ReduceRange.parameter,
         ],
@@ -40,11 +49,11 @@ public struct NativeQuantizer: Optimizer {
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning", version: KenningVersion.current) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        compiledModelPath = p.string("compiled_model_path") ?? ""
-        samples = p.int("calibration_samples")
-        perChannel = p.bool("per_channel")
-        percentile = p.string("calibration_method") == "percentile" ? p.double("percentile") : nil
-        symmetric = p.bool("activation_symmetric")
+        compiledModelPath = p[CommonParameter.compiledModelPath] ?? ""
+        samples = p[Key.calibrationSamples]
+        perChannel = p[Key.perChannel]
+        percentile = p[Key.calibrationMethod] == "percentile" ? p[Key.percentile] : nil
+        symmetric = p[Key.activationSymmetric]
         reduceRange = try ReduceRange(p)
     }
 

@@ -16,7 +16,7 @@ struct ReduceRange: Sendable {
     let cpu: CPUFeatures
 
     init(_ p: ResolvedParameters) throws(KenningError) {
-        setting = p.boolOrAuto("reduce_range")
+        setting = p[CommonParameter.reduceRange]
         cpu = try CPUFeatures.current()
         enabled = setting ?? cpu.int8WeightsSaturate
     }

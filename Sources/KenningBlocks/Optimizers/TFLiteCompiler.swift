@@ -5,17 +5,26 @@ import KenningWorkers
 /// TFLite conversion: keras through TensorFlow's converter (the optional .venv-tf), ONNX through swift-kenning's own
 /// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow).
 public struct TFLiteCompiler: WorkerBackedOptimizer {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let inferenceInputType = ParameterKey<String>("inference_input_type")
+        static let inferenceOutputType = ParameterKey<String>("inference_output_type")
+        static let quantizationAwareTraining = ParameterKey<Bool>("quantization_aware_training")
+        static let target = ParameterKey<String>("target")
+        static let useTFSelectOps = ParameterKey<Bool>("use_tf_select_ops")
+    }
+
     public static let description = BlockDescription(
         kind: .optimizer, name: "TFLiteCompiler", kenningModule: "kenning.optimizers.tflite",
         summary: "Converts keras models (TensorFlow's converter: scripts/setup-frameworks --with-tensorflow) or ONNX CNNs (our converter, float32 only) to .tflite",
         parameters: WorkerOptimizerSupport.common([
-            ParameterSpec("target", .choice(["default", "int8", "float16", "edgetpu"]), default: "default",
+            ParameterSpec(Key.target, .choice(["default", "int8", "float16", "edgetpu"]), default: "default",
                           help: "default (float32); int8 (calibrated on the dataset) and float16 need a keras input; edgetpu is not available"),
-            ParameterSpec("inference_input_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model input type (float32 only)"),
-            ParameterSpec("inference_output_type", .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model output type (float32 only)"),
-            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0.0001...1, help: "Fraction of the training split used to calibrate int8"),
-            ParameterSpec("quantization_aware_training", .boolean, default: false, help: "Not available; must be false"),
-            ParameterSpec("use_tf_select_ops", .boolean, default: false, help: "Allow TensorFlow ops LiteRT lacks (keras input only)"),
+            ParameterSpec(Key.inferenceInputType, .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model input type (float32 only)"),
+            ParameterSpec(Key.inferenceOutputType, .choice(["float32", "int8", "uint8"]), default: "float32", help: "Model output type (float32 only)"),
+            ParameterSpec(CommonParameter.datasetPercentage, .number, default: 0.25, range: 0.0001...1, help: "Fraction of the training split used to calibrate int8"),
+            ParameterSpec(Key.quantizationAwareTraining, .boolean, default: false, help: "Not available; must be false"),
+            ParameterSpec(Key.useTFSelectOps, .boolean, default: false, help: "Allow TensorFlow ops LiteRT lacks (keras input only)"),
         ]),
         inputFormats: [.keras, .onnx], outputFormats: [.tflite])
 
@@ -23,15 +32,15 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
     public var framework: FrameworkInfo { frameworkInfo("tflite", package: "ai-edge-litert") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        if p.string("inference_input_type") != "float32" || p.string("inference_output_type") != "float32" {
+        if p[Key.inferenceInputType] != "float32" || p[Key.inferenceOutputType] != "float32" {
             throw .badInput("TFLiteCompiler: only float32 model inputs and outputs are available (the host sends and reads float32)",
                             path: "$.parameters", fix: "remove inference_input_type / inference_output_type")
         }
-        if p.bool("quantization_aware_training") {
+        if p[Key.quantizationAwareTraining] {
             throw .badInput("TFLiteCompiler: quantization_aware_training is not available", path: "$.parameters.quantization_aware_training",
                             fix: "set it to false; use \"target\": \"int8\" for post-training quantization")
         }
-        if p.string("target") == "edgetpu" {
+        if p[Key.target] == "edgetpu" {
             throw .badInput("TFLiteCompiler: target edgetpu needs the Edge TPU compiler, which is not available", path: "$.parameters.target",
                             fix: "use default, float16 or int8")
         }
@@ -39,7 +48,7 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
-        let target = support.parameters.string("target") ?? "default"
+        let target = support.parameters[Key.target] ?? "default"
         var input = input
         if let data = FileManager.default.contents(atPath: input.path), let real = WorkerOptimizerSupport.sniff(data) { input.format = real }
         if input.format == .keras {
@@ -49,11 +58,11 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
                     throw .badInput("TFLiteCompiler target int8 needs a dataset to calibrate on", path: "$.parameters.target", fix: "add a \"dataset\" block")
                 }
                 calibration = try calibrationBatches(dataset: dataset, wrapper: context.modelWrapper, io: input.io,
-                                                     fraction: support.parameters.double("dataset_percentage"), limit: 200)
+                                                     fraction: support.parameters[CommonParameter.datasetPercentage], limit: 200)
             }
             return try support.compile(input, calibration: calibration, framework: "tensorflow")
         }
-        guard target == "default", !support.parameters.bool("use_tf_select_ops") else {
+        guard target == "default", !support.parameters[Key.useTFSelectOps] else {
             throw .badInput("TFLiteCompiler: target \(target) and use_tf_select_ops need a keras input (TensorFlow's converter); the ONNX converter makes float32 only",
                             path: "$.parameters.target", fix: "use \"target\": \"default\" for ONNX models")
         }

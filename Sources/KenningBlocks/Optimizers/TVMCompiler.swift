@@ -16,7 +16,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
             ParameterSpec("conv2d_kernel_layout", .string, default: "", help: "Kernel layout for the conversion (\"\" = OHWI for NHWC, OIHW for NCHW)"),
             ParameterSpec("use_fp16_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec("use_int8_precision", .boolean, default: false, help: "Not available in this build; must be false"),
-            ParameterSpec("dataset_percentage", .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
+            ParameterSpec(CommonParameter.datasetPercentage, .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
         ]),
         inputFormats: [.onnx, .tflite], outputFormats: [.tvm])
 

@@ -26,12 +26,12 @@ struct WorkerOptimizerSupport: Sendable {
 
     static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
         [
-            ParameterSpec("compiled_model_path", .path, help: "Where the compiled model is written"),
+            ParameterSpec(CommonParameter.compiledModelPath, .path, help: "Where the compiled model is written"),
             ParameterSpec("location", .choice(["host"]), default: "host", help: "Where the optimization runs (only the host for now)"),
         ] + extra
     }
 
-    var compiledModelPath: String { parameters.string("compiled_model_path") ?? "" }
+    var compiledModelPath: String { parameters[CommonParameter.compiledModelPath] ?? "" }
 
     /// The formats the block instance admits before looking at the bytes: its own, plus the model wrappers' formats.
     /// The engine's cached compile steps label an earlier step's artifact with the wrapper's format (keras for a

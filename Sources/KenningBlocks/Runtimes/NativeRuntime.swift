@@ -6,18 +6,25 @@ import KenningNative
 /// The Swift inference runtime. `backend` picks the library behind Conv/Gemm/MatMul: `reference` (plain Swift, the
 /// correctness oracle for every op), `openblas`, `onednn`, `xnnpack`, or `auto` (the fastest known: oneDNN).
 public struct NativeRuntime: Runtime {
+    /// The names of this block's own parameters, with the types they are read as.
+    enum Key {
+        static let numThreads = ParameterKey<Int>("num_threads")
+        static let backend = ParameterKey<String>("backend")
+        static let profile = ParameterKey<Bool>("profile")
+    }
+
     public static let description = BlockDescription(
         kind: .runtime, name: "NativeRuntime",
         summary: "Runs ONNX models in-process on Swift, oneDNN, OpenBLAS or XNNPACK kernels (fp32 and QDQ int8)",
         parameters: [
-            ParameterSpec("save_model_path", .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)"),
-            ParameterSpec("num_threads", .integer, default: 1, range: 1...256, help: "Worker threads per operator (every backend)"),
-            ParameterSpec("backend", .choice(NativeBackend.names), default: "reference",
+            ParameterSpec(CommonParameter.saveModelPath, .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)"),
+            ParameterSpec(Key.numThreads, .integer, default: 1, range: 1...256, help: "Worker threads per operator (every backend)"),
+            ParameterSpec(Key.backend, .choice(NativeBackend.names), default: "reference",
                           help: "Kernel library for Conv/Gemm/MatMul: reference (plain Swift), openblas, onednn, xnnpack, or auto (onednn)"),
-            ParameterSpec("profile", .boolean, default: false,
+            ParameterSpec(Key.profile, .boolean, default: false,
                           help: "Print per-op times to standard error when the session ends (also KENNING_PROFILE=1)"),
-            ParameterSpec("batch_size", .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
-            ParameterSpec("disable_performance_measurements", .boolean, default: false,
+            ParameterSpec(CommonParameter.batchSize, .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
+            ParameterSpec(CommonParameter.disablePerformanceMeasurements, .boolean, default: false,
                           help: "Skip CPU and memory sampling during the session"),
         ],
         inputFormats: [.onnx])
@@ -30,10 +37,10 @@ public struct NativeRuntime: Runtime {
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning-native", version: KenningVersion.current) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        saveModelPath = p.string("save_model_path")
-        threads = p.int("num_threads")
-        backend = NativeBackend(rawValue: p.string("backend") ?? "reference") ?? .reference
-        profile = p.bool("profile")
+        saveModelPath = p[CommonParameter.saveModelPath]
+        threads = p[Key.numThreads]
+        backend = NativeBackend(rawValue: p[Key.backend] ?? "reference") ?? .reference
+        profile = p[Key.profile]
     }
 
     public func incompatibility(with artifact: ModelArtifact) -> String? {

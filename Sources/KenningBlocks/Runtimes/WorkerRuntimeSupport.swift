@@ -15,15 +15,15 @@ struct WorkerRuntimeSupport: Sendable {
     let parameters: ResolvedParameters
 
     static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
-        [ParameterSpec("save_model_path", .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)")]
+        [ParameterSpec(CommonParameter.saveModelPath, .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)")]
             + extra + [
-                ParameterSpec("batch_size", .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
-                ParameterSpec("disable_performance_measurements", .boolean, default: false,
+                ParameterSpec(CommonParameter.batchSize, .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
+                ParameterSpec(CommonParameter.disablePerformanceMeasurements, .boolean, default: false,
                               help: "Skip CPU and memory sampling during the session"),
             ]
     }
 
-    var saveModelPath: String? { parameters.string("save_model_path") }
+    var saveModelPath: String? { parameters[CommonParameter.saveModelPath] }
 
     /// Only what the format chain cannot tell: the engine checks formats from the block descriptions, and may
     /// pass the pipeline's input model here rather than the compiled one.
