@@ -107,11 +107,9 @@ public final class NativeSession: InferenceSession {
                     let pool = int8Context?.pool, threads = self.threads
                     let xnnpack = { XNNPACKQConv(spec, pool: pool, threads: threads, inputChannelsLast: inCL, outputChannelsLast: outCL) }
                     let planned: any PlannedOperator
-                    if let onednn = factory as? OneDNNFactory, spec.maxAbsWeight > LibraryISA.oneDNNWeightLimit, requested != .auto {
-                        throw NativeSession.oneDNNInt8Refusal(node.label, maxAbsWeight: spec.maxAbsWeight)
-                    } else if let onednn = factory as? OneDNNFactory, spec.maxAbsWeight <= LibraryISA.oneDNNWeightLimit {
-                        planned = OneDNNQConv(spec, onednn, inputChannelsLast: inCL, outputChannelsLast: outCL, fallback: xnnpack)
-                        provider = "onednn-int8"
+                    if let chosen = try factory?.qconv(spec, inputChannelsLast: inCL, outputChannelsLast: outCL, strict: requested != .auto,
+                                                       fallback: xnnpack) {
+                        (planned, provider) = chosen
                     } else {
                         planned = xnnpack()
                         provider = "xnnpack-int8"
@@ -122,10 +120,9 @@ public final class NativeSession: InferenceSession {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
                     provider = backend.rawValue
                 } else if let layout, layout.channelsLastKernel.contains(index) {
-                    if ["MaxPool", "AveragePool"].contains(NativeOps.key(node)), let onednn = factory as? OneDNNFactory,
-                       let pool = OneDNNPool(node: node, onednn) {
+                    if let pool = factory?.channelsLastPool(node) {
                         kernel = { a in [try pool.run(try NativeSession.required(a, 0, "X"), residual: nil)] }
-                        provider = "onednn"
+                        provider = backend.rawValue
                     } else {
                         kernel = try NativeSession.channelsLastKernel(for: node, constants: constants(node), threads: self.threads)
                         provider = "reference-nhwc"

@@ -37,6 +37,21 @@ final class OneDNNFactory: OperatorFactory {
 
     func prepareRun() { omp_set_num_threads(Int32(threads)) }
 
+    /// oneDNN's int8 convolution where it is exact here: always with VNNI, with 7-bit weights without it.
+    func qconv(_ spec: QConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool, strict: Bool,
+               fallback: @escaping () throws -> XNNPACKQConv) throws -> (operator: any PlannedOperator, provider: String)? {
+        guard spec.maxAbsWeight <= LibraryISA.oneDNNWeightLimit else {
+            if strict { throw NativeSession.oneDNNInt8Refusal(spec.label, maxAbsWeight: spec.maxAbsWeight) }
+            return nil
+        }
+        return (OneDNNQConv(spec, self, inputChannelsLast: inputChannelsLast, outputChannelsLast: outputChannelsLast, fallback: fallback),
+                "onednn-int8")
+    }
+
+    func channelsLastPool(_ node: Node) -> (any PlannedOperator)? {
+        ["MaxPool", "AveragePool"].contains(NativeOps.key(node)) ? OneDNNPool(node: node, self) : nil
+    }
+
     /// Operators below this many FLOPs run (and are planned) on one thread: an OpenMP fork/join costs more than it saves.
     static let parallelWork = 1_000_000.0
 

@@ -9,6 +9,20 @@ protocol OperatorFactory: AnyObject {
     /// A convolution reading and writing the given layouts (channels-last when true, NCHW otherwise).
     func conv(_ spec: ConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool) throws -> (any PlannedOperator)?
     func dense(_ spec: DenseSpec) throws -> (any PlannedOperator)?
+    /// An int8 convolution (QLinearConv) on this library and its provider name, or nil to run it on XNNPACK QC8
+    /// (`fallback`). Throws when the library cannot compute it exactly on this CPU and `strict` (the backend was
+    /// chosen explicitly) is set.
+    func qconv(_ spec: QConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool, strict: Bool,
+               fallback: @escaping () throws -> XNNPACKQConv) throws -> (operator: any PlannedOperator, provider: String)?
+    /// A pooling operator on channels-last data, or nil for the channels-last Swift kernel.
+    func channelsLastPool(_ node: Node) -> (any PlannedOperator)?
     /// Called once before each inference (thread-count settings that are global in the C library).
     func prepareRun()
+}
+
+extension OperatorFactory {
+    func qconv(_ spec: QConvSpec, inputChannelsLast: Bool, outputChannelsLast: Bool, strict: Bool,
+               fallback: @escaping () throws -> XNNPACKQConv) throws -> (operator: any PlannedOperator, provider: String)? { nil }
+
+    func channelsLastPool(_ node: Node) -> (any PlannedOperator)? { nil }
 }
