@@ -61,6 +61,13 @@ struct CLI {
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// A directory of this test process for files the shared configs name (never the repository's `build/`).
+    static let scratch: String = {
+        let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kenning-cli-scratch-\(getpid())")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
     static func tempDir() -> String {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kenning-cli-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -77,9 +84,9 @@ func fineTuneConfig(optimizers: String? = nil, runtime: String? = nil, parameter
         "optimization_parameters": \(parameters ?? #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min"}"#),
         "model_wrapper": \(wrapper ?? #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}}"#),
         "dataset": \(dataset ?? #"{"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}}"#),
-        "optimizers": \(optimizers ?? #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["build/cli-test/m.onnx"], "fuse_activations": [true, false]}}]"#),
+        "optimizers": \(optimizers ?? #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(CLI.scratch)/m.onnx"], "fuse_activations": [true, false]}}]"#),
         \(extra)
-        "runtime": \(runtime ?? #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["build/cli-test/m.onnx"], "num_threads": [1]}}]"#)
+        "runtime": \(runtime ?? #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(CLI.scratch)/m.onnx"], "num_threads": [1]}}]"#)
     }
     """
 }
@@ -94,8 +101,8 @@ struct BadInput: Sendable, CustomStringConvertible {
     var description: String { name }
 }
 
-let corruptModel = "build/cli-fixtures/corrupt.onnx"
-let emptyModel = "build/cli-fixtures/empty.onnx"
+let corruptModel = CLI.scratch + "/corrupt.onnx"
+let emptyModel = CLI.scratch + "/empty.onnx"
 
 let catalogue: [BadInput] = [
     BadInput(name: "malformed JSON", file: "{\"model_wrapper\": {\"type\": \"ONNXImageClassifier\",, }", expect: ["malformed JSON", "line 1"]),
@@ -119,10 +126,10 @@ let catalogue: [BadInput] = [
              expect: ["model file not found: models/nope.onnx", "$.model_wrapper.parameters.model_path"]),
     BadInput(name: "corrupt ONNX model", file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(corruptModel)"}}"#),
              expect: ["corrupt or non-ONNX model", corruptModel],
-             setup: { _ in try Data("this is not a protobuf \u{1}\u{2}\u{3}".utf8).write(to: URL(fileURLWithPath: CLI.root + "/" + corruptModel)) }),
+             setup: { _ in try Data("this is not a protobuf \u{1}\u{2}\u{3}".utf8).write(to: URL(fileURLWithPath: corruptModel)) }),
     BadInput(name: "empty ONNX model", file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(emptyModel)"}}"#),
              expect: ["the file is empty", emptyModel],
-             setup: { _ in try Data().write(to: URL(fileURLWithPath: CLI.root + "/" + emptyModel)) }),
+             setup: { _ in try Data().write(to: URL(fileURLWithPath: emptyModel)) }),
     BadInput(name: "missing dataset file", file: fineTuneConfig(dataset: #"{"type": "DigitsDataset", "parameters": {"dataset_root": "data/nowhere"}}"#),
              expect: ["digits data file not found", "$.dataset.parameters.dataset_root"]),
     BadInput(name: "empty grid", file: fineTuneConfig(optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["m.onnx"], "fuse_activations": []}}]"#),
@@ -150,8 +157,8 @@ let catalogue: [BadInput] = [
     BadInput(name: "test without the optimized model", file: #"""
     {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
      "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
-     "optimizers": [{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": "build/cli-test/never.onnx"}}],
-     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "build/cli-test/never-written.onnx"}}}
+     "optimizers": [{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": "\#(CLI.scratch)/never.onnx"}}],
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(CLI.scratch)/never-written.onnx"}}}
     """#, command: "test", expect: ["does not exist", "$.runtime.parameters.save_model_path", "kenning optimize test"]),
     BadInput(name: "samples that do not fit the model", file: #"""
     {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
@@ -168,7 +175,6 @@ let catalogue: [BadInput] = [
     @Test(arguments: catalogue)
     func badInputGivesOneClearMessage(_ c: BadInput) throws {
         let dir = CLI.tempDir()
-        try FileManager.default.createDirectory(atPath: CLI.root + "/build/cli-fixtures", withIntermediateDirectories: true)
         try c.setup?(dir)
         let cfg = "\(dir)/config.\(c.fileExtension)"
         try c.file.write(toFile: cfg, atomically: true, encoding: .utf8)

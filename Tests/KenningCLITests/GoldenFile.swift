@@ -29,9 +29,11 @@ enum GoldenFile {
         }
     }
 
-    /// `text` with this run's temporary directory and the repository root replaced by placeholders.
+    /// `text` with this test's temporary directory, the process's scratch directory and the repository root replaced by
+    /// placeholders.
     static func masked(_ text: String, temporary: String) -> String {
-        text.replacingOccurrences(of: temporary, with: "<tmp>").replacingOccurrences(of: CLI.root, with: "<repo>")
+        text.replacingOccurrences(of: temporary, with: "<tmp>").replacingOccurrences(of: CLI.scratch, with: "<scratch>")
+            .replacingOccurrences(of: CLI.root, with: "<repo>")
     }
 
     /// A file name for a test case's title.
