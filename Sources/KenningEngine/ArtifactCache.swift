@@ -11,15 +11,10 @@ public struct ArtifactCache: Sendable {
     public static func fileHash(_ path: String) -> String? { ContentHash.file(path) }
 
     /// The key of compiling `inputHash` with `block` (its output path excluded: it does not change the result).
+    /// `toolVersion` carries the framework version and the block's machine context (a CPU-dependent `auto`), so a cache
+    /// moved to another machine never hands it an artifact made for a different CPU.
     public static func key(inputHash: String, block: JSONValue, toolVersion: String) -> String {
-        var params = block["parameters"] ?? .object([])
-        params = params.removing("compiled_model_path")
-        // `reduce_range: "auto"` resolves from the CPU: key by what it resolves to, so a cache moved to another
-        // machine never hands 8-bit weights to a CPU that needs 7-bit ones.
-        if params["reduce_range"]?.stringValue == "auto" {
-            let saturates = (try? CPUFeatures.current())?.int8WeightsSaturate ?? true
-            params = params.setting("reduce_range", to: .string(saturates ? "auto=true" : "auto=false"))
-        }
+        let params = (block["parameters"] ?? .object([])).removing("compiled_model_path")
         let canonical = JSONValue.object([("type", block["type"] ?? .null), ("parameters", params)]).serialized(indent: nil)
         return ContentHash.hex("\(inputHash)|\(canonical)|\(toolVersion)")
     }

@@ -51,6 +51,7 @@ extension SearchSession {
            case let .optimizer(make) = config.entry.maker, let optimizer = try? make(config.parameters)
         {
             version += "|\(optimizer.framework.name) \(optimizer.framework.version)"
+            if !optimizer.machineContext.isEmpty { version += "|\(optimizer.machineContext)" }
         }
         stats.add { $0.versions[k] = version }
         return version
@@ -86,7 +87,8 @@ extension SearchSession {
                                  verbosity: runner.options.verbosity,
                                  resultPath: (runDir as NSString).appendingPathComponent("compile_\(tag).result.json"))
         let t0 = monotonicSeconds()
-        let result = isolated(request, logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"))
+        let result = isolated(request, requestPath: (runDir as NSString).appendingPathComponent("compile_\(tag).request.json"),
+                              logPath: (runDir as NSString).appendingPathComponent("compile_\(tag).log"))
         let seconds = monotonicSeconds() - t0
         var reason: String?
         switch result {
@@ -127,8 +129,7 @@ extension SearchSession {
 
     /// Starts one isolated run: `[run wrapper] prlimit --as=LIMIT -- kenning run-request REQUEST`, within the time
     /// limit. The memory limit (address space) is set on the child by util-linux's `prlimit` before it execs kenning.
-    func isolated(_ request: RunRequest, logPath: String) -> ChildProcess.Result {
-        let requestPath = request.resultPath.replacingOccurrences(of: ".result.json", with: ".request.json")
+    func isolated(_ request: RunRequest, requestPath: String, logPath: String) -> ChildProcess.Result {
         try? FileManager.default.removeItem(atPath: request.resultPath)
         do {
             try JSONEncoder().encode(request).write(to: URL(fileURLWithPath: requestPath), options: .atomic)

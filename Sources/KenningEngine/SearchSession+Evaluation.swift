@@ -101,7 +101,8 @@ extension SearchSession {
         }
         let tmpMeasurements = measurementsPath + ".partial"
         let result = isolated(RunRequest(action: .test, scenarioPath: scenarioPath, measurementsPath: tmpMeasurements,
-                                         verbosity: runner.options.verbosity, resultPath: resultPath), logPath: logPath)
+                                         verbosity: runner.options.verbosity, resultPath: resultPath),
+                              requestPath: (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).request.json"), logPath: logPath)
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         switch result {
         case .timedOut:

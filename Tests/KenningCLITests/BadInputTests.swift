@@ -68,6 +68,9 @@ struct CLI {
         return dir
     }()
 
+    /// A JSON file's contents as Foundation values (for the result files the tests read).
+    static func json(_ path: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) }
+
     static func tempDir() -> String {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("kenning-cli-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

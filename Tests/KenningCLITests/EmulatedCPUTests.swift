@@ -28,9 +28,7 @@ import Testing
         """#
     }
 
-    static func measurements(_ path: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-    }
+    static func measurements(_ path: String) throws -> [String: Any] { try #require(try CLI.json(path) as? [String: Any]) }
 
     @Test("NativeQuantizer → NativeRuntime on an AVX2-only CPU: auto picks 7-bit weights, every int8 backend equals the float simulation",
           arguments: ["onednn", "xnnpack", "auto"])

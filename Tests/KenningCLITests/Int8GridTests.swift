@@ -5,8 +5,6 @@ import Testing
 /// The embedded default grid and int8 refusals, run by the built binary. `scripts/test` runs this suite on the machine's
 /// own ISA and again capped at AVX2 (`KENNING_MAX_CPU_ISA=avx2`); the child runs inherit the cap.
 @Suite struct Int8Grid {
-    func load(_ path: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) }
-
     @Test("the README's default grid: every pipeline runs, no output_mismatch, int8 keeps accuracy ≥ 0.97")
     func defaultGrid() throws {
         let dir = CLI.tempDir()
@@ -24,7 +22,7 @@ import Testing
                 .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         }.joined(separator: "\n")
         try GoldenFile.check(table + "\n", "default-grid-table.txt")
-        let all = try #require(try load("\(dir)/out/best_all_results.json") as? [[String: Any]])
+        let all = try #require(try CLI.json("\(dir)/out/best_all_results.json") as? [[String: Any]])
         #expect(all.count == 18)
         let cpu = try CPUFeatures.current()
         for (id, run) in all.enumerated() {
@@ -35,7 +33,7 @@ import Testing
                   + "output_max_abs_diff \(metrics["output_max_abs_diff"] ?? -1)")
         }
         // The int8 runs record the quantizer's weight-range choice and the CPU it was based on.
-        let int8 = try #require(try load("\(dir)/out/best_10.json") as? [String: Any])
+        let int8 = try #require(try CLI.json("\(dir)/out/best_10.json") as? [String: Any])
         let quantization = try #require(int8["quantization"] as? [String: Any])
         #expect(quantization["reduce_range"] as? Bool == cpu.int8WeightsSaturate)
         #expect(quantization["reduce_range_setting"] as? String == "auto")
@@ -56,7 +54,7 @@ import Testing
         ).write(toFile: cfg, atomically: true, encoding: .utf8)
         let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out/best.json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let all = try #require(try load("\(dir)/out/best_all_results.json") as? [[String: Any]])
+        let all = try #require(try CLI.json("\(dir)/out/best_all_results.json") as? [[String: Any]])
         #expect(all.count == 3)
         let saturates = try CPUFeatures.current().int8WeightsSaturate
         for run in all {

@@ -47,6 +47,7 @@ public struct NativeQuantizer: Optimizer {
     public let inputFormats: [ModelFormat] = [.onnx]
     public let outputFormat = ModelFormat.onnx
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning", version: KenningVersion.current) }
+    public var machineContext: String { reduceRange.machineContext }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         compiledModelPath = p[CommonParameter.compiledModelPath] ?? ""

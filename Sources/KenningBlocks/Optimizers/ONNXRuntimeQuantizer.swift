@@ -29,6 +29,7 @@ public struct ONNXRuntimeQuantizer: WorkerBackedOptimizer {
     let support: WorkerOptimizerSupport
     let reduceRange: ReduceRange
     public var framework: FrameworkInfo { frameworkInfo("onnxruntime", package: "onnxruntime") }
+    public var machineContext: String { reduceRange.machineContext }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         support = WorkerOptimizerSupport(block: "ONNXRuntimeQuantizer", framework: "onnxruntime", inputs: [.onnx], output: .onnx, parameters: p)

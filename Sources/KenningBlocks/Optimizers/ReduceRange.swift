@@ -21,6 +21,9 @@ struct ReduceRange: Sendable {
         enabled = setting ?? cpu.int8WeightsSaturate
     }
 
+    /// The artifact cache's view of the choice (`Optimizer.machineContext`).
+    var machineContext: String { "reduce_range=\(enabled)" }
+
     /// The largest quantized |weight|.
     var weightLimit: Float { enabled ? 64 : 127 }
 

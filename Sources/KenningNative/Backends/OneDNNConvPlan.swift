@@ -5,6 +5,8 @@ import KenningCore
 /// Everything one convolution needs for one input shape: the primitive, its weights in the primitive's layout,
 /// and reorders between the caller's NCHW tensors and the primitive's preferred (blocked) layouts.
 final class OneDNNConvPlan {
+    /// int8 without VNNI: the u8 copy of the activations, reused by every run of this shape.
+    var shiftedSource: [Int8] = []
     var objects: [dnnl_primitive_t] = []
     var memories: [dnnl_memory_t] = []
     /// OpenMP threads the primitive was planned for (and runs with).

@@ -138,12 +138,12 @@ final class OneDNNQConv: PlannedOperator {
         }
         let (plan, g) = planned
         guard unsignedSource else { return try ctx.with(threads: plan.threads) { try execute(xs, plan, g) } }
-        // x + 128 as u8 is x with its sign bit flipped.
-        let shifted = [Int8](unsafeUninitializedCapacity: xs.count) { buf, n in
-            xs.withUnsafeBufferPointer { src in for i in 0..<src.count { buf[i] = src[i] ^ Int8(bitPattern: 0x80) } }
-            n = xs.count
+        // x + 128 as u8 is x with its sign bit flipped; the buffer is the plan's, so a run allocates nothing.
+        if plan.shiftedSource.count != xs.count { plan.shiftedSource = [Int8](repeating: 0, count: xs.count) }
+        plan.shiftedSource.withUnsafeMutableBufferPointer { dst in
+            xs.withUnsafeBufferPointer { src in for i in 0..<src.count { dst[i] = src[i] ^ Int8(bitPattern: 0x80) } }
         }
-        return try ctx.with(threads: plan.threads) { try execute(shifted, plan, g) }
+        return try ctx.with(threads: plan.threads) { try execute(plan.shiftedSource, plan, g) }
     }
 
     private func execute(_ xs: [Int8], _ plan: OneDNNConvPlan, _ g: ConvGeometry) throws -> Tensor {
