@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .target(name: "CCPUID", path: "Sources/CCPUID"),
@@ -30,7 +31,8 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "KenningEngine",
                 dependencies: ["KenningCore", "KenningModel", "KenningSearch", "KenningBlocks", .product(name: "Yams", package: "Yams"),
-                               .product(name: "Crypto", package: "swift-crypto")],
+                               .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "Subprocess", package: "swift-subprocess")],
                 swiftSettings: strict),
         .executableTarget(name: "kenning",
                           dependencies: ["KenningEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],

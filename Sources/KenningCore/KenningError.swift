@@ -4,6 +4,7 @@
 /// `code` says what kind of problem it is for code that reacts to it (the search classifies a run by it, never by
 /// the message); `underlying` keeps the error it was made from, when there is one.
 public struct KenningError: Error, Sendable, CustomStringConvertible {
+    /// Whether the user can fix the cause (bad input: exit code 2) or the run failed (exit code 1).
     public enum Kind: Sendable { case badInput, failure }
 
     /// What went wrong, for programs; the raw values travel between processes (the child run's status file).

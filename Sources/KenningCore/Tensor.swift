@@ -2,6 +2,7 @@
 /// A dense tensor value. Floating-point data is held as `Float`; integer data as `Int64`.
 /// float16 initializers keep their raw bits until a Cast turns them into float32.
 public struct Tensor: Sendable, Equatable {
+    /// The elements, in their own type.
     public enum Storage: Sendable, Equatable {
         case float([Float])
         case int64([Int64])

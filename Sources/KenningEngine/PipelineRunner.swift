@@ -172,7 +172,7 @@ public struct PipelineRunner {
             ("optimizers", .array(optimizerRecords)),
             ("runtime", .object([("framework", .string(built.runtime.block.framework.name)), ("version", .string(built.runtime.block.framework.version))])),
             ("compiled_model_path", .string(artifact.path)),
-            ("compiled_model_size", .int(size ?? 0)),
+            ("compiled_model_size", .int(size)),
             ("model_precision", .string(Self.precision(of: artifact))),
             ("quantization", IOSpecFile.quantization(nextTo: artifact.path) ?? .null),
             ("class_names", .array((built.dataset?.classNames ?? []).map { .string($0) })),

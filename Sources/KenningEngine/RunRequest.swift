@@ -3,6 +3,7 @@
 /// The parent writes it as JSON and starts `kenning run-request FILE`; the child decodes it and calls
 /// `ChildRun.execute`, which answers with a `RunResult` at `resultPath`. Limits (time, memory) are the parent's.
 public struct RunRequest: Codable, Sendable, Equatable {
+    /// What the child run does.
     public enum Action: String, Codable, Sendable {
         /// Run the scenario's optimizers only (one step of a cached chain).
         case optimize

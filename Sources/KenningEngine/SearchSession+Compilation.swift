@@ -92,7 +92,7 @@ extension SearchSession {
         let seconds = monotonicSeconds() - t0
         var reason: String?
         switch result {
-        case let .exited(0, _):
+        case .exited(0, _):
             try? "\(seconds)".write(toFile: (staging as NSString).appendingPathComponent("model.seconds"), atomically: true, encoding: .utf8)
             if rename(staging, entry) != 0 && cache.artifact(key) == nil {
                 reason = "cannot store the compiled model in the cache \(entry)"

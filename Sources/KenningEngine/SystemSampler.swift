@@ -13,6 +13,7 @@ public func monotonicSeconds() -> Double {
 /// `@unchecked Sendable`: the sampling thread and the caller share only `state` (under its mutex) and the two
 /// semaphores; `thread` is set by `start` before the thread runs and read by `stop` after it has signalled.
 public final class SystemSampler: @unchecked Sendable {
+    /// What the sampler recorded: one value per sampling period.
     public struct Samples: Sendable {
         public var cpusPercent: [[Double]] = []
         public var memPercent: [Double] = []

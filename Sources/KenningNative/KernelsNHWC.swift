@@ -173,26 +173,27 @@ enum ChannelsLast {
 
 /// NCHW → NHWC, in blocks of pixels so reads and writes both stay in cache.
 func nchwToNHWC(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, n: Int, c: Int, hw: Int, threads: Int) {
-    let block = 32
-    let tiles = (hw + block - 1) / block
-    parallelFor(n * tiles, threads: n * c * hw >= 65536 ? threads : 1) { range in
-        for job in range {
-            let img = job / tiles, p0 = (job % tiles) * block, p1 = min(p0 + block, hw)
-            let s = src + img * c * hw, d = dst + img * c * hw
-            for ch in 0..<c { for p in p0..<p1 { d[p * c + ch] = s[ch * hw + p] } }
-        }
-    }
+    transposeChannels(src, dst, n: n, c: c, hw: hw, threads: threads, toChannelsLast: true)
 }
 
 /// NHWC → NCHW.
 func nhwcToNCHW(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, n: Int, c: Int, hw: Int, threads: Int) {
+    transposeChannels(src, dst, n: n, c: c, hw: hw, threads: threads, toChannelsLast: false)
+}
+
+private func transposeChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, n: Int, c: Int, hw: Int, threads: Int,
+                               toChannelsLast: Bool) {
     let block = 32
     let tiles = (hw + block - 1) / block
     parallelFor(n * tiles, threads: n * c * hw >= 65536 ? threads : 1) { range in
         for job in range {
             let img = job / tiles, p0 = (job % tiles) * block, p1 = min(p0 + block, hw)
             let s = src + img * c * hw, d = dst + img * c * hw
-            for p in p0..<p1 { for ch in 0..<c { d[ch * hw + p] = s[p * c + ch] } }
+            if toChannelsLast {
+                for ch in 0..<c { for p in p0..<p1 { d[p * c + ch] = s[ch * hw + p] } }
+            } else {
+                for p in p0..<p1 { for ch in 0..<c { d[ch * hw + p] = s[p * c + ch] } }
+            }
         }
     }
 }

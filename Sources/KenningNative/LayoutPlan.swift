@@ -19,11 +19,8 @@ struct LayoutPlan {
     static let unary: Set<String> = ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Dropout"]
     static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"]
 
-    /// nil when the shapes cannot be inferred (the session then stays NCHW everywhere).
-    init?(model: Model, nodes: [Node], constants: (Node) -> [Tensor?], backendConv: (Node) -> Bool) {
-        var inputShapes: [String: [Int]] = [:]
-        for input in model.graph.runtimeInputs { inputShapes[input.name] = (input.shape ?? []).map { $0.value ?? 1 } }
-        guard let shapes = try? ShapeInference.infer(model, inputShapes: inputShapes, evaluate: NativeSession.evaluate) else { return nil }
+    /// Plans `nodes` (in execution order) given every value's shape.
+    init(shapes: [String: [Int]], nodes: [Node], constants: (Node) -> [Tensor?], backendConv: (Node) -> Bool) {
         func is4D(_ name: String) -> Bool { shapes[name]?.count == 4 }
         func neutral(_ name: String) -> Bool { shapes[name].map(ChannelsLast.isNeutral) ?? true }
         var cl = Set<String>()

@@ -44,8 +44,9 @@ public final class NativeSession: InferenceSession {
     ///
     /// `keepIntermediates` skips the fusions that remove values (residual and activation fusion), so an `observer`
     /// sees every value of the graph (calibration).
+    /// `shapes`, when given, are the values' shapes from shape inference on `original` (inferred here otherwise).
     public init(model original: Model, threads: Int, backend requested: NativeBackend = .reference, profile: Bool = false,
-                keepIntermediates: Bool = false) throws(KenningError) {
+                keepIntermediates: Bool = false, shapes: [String: [Int]]? = nil) throws(KenningError) {
         self.threads = max(1, threads)
         let backend = requested.resolved
         self.backend = backend
@@ -56,16 +57,9 @@ public final class NativeSession: InferenceSession {
             throw .badInput("the native runtime cannot run \(first.label): unsupported op(s) \(ops)",
                             fix: "use a runtime that supports these ops, or remove them from the model")
         }
-        var model = original
+        let shapes = shapes ?? (try? Self.inferShapes(original))
+        let model = try Self.optimized(original, backend: backend, keepIntermediates: keepIntermediates, shapes: shapes)
         let opset = model.defaultOpset
-        if backend != .reference { QuantizedConvFusion.fuse(&model) }
-        _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
-        if backend != .reference, !keepIntermediates {
-            _ = GraphPasses.foldBatchNorm(&model)
-            NativeSession.fuseResiduals(&model)
-            _ = GraphPasses.fuseActivations(&model)
-            _ = GraphPasses.removeDeadNodes(&model)
-        }
         switch backend {
         case .reference, .auto: factory = nil
         case .openblas: factory = OpenBLASFactory(threads: self.threads)
@@ -92,7 +86,7 @@ public final class NativeSession: InferenceSession {
         }
         func constants(_ node: Node) -> [Tensor?] { node.inputs.map { $0.isEmpty ? nil : slotOf[$0].flatMap { initial[$0] } } }
         let layout: LayoutPlan? = factory?.prefersChannelsLast == true
-            ? LayoutPlan(model: model, nodes: nodes, constants: constants, backendConv: { NativeSession.isBackendConv($0, constants($0)) })
+            ? shapes.map { LayoutPlan(shapes: $0, nodes: nodes, constants: constants, backendConv: { NativeSession.isBackendConv($0, constants($0)) }) }
             : nil
         var steps: [Step] = []
         var int8Context: XNNPACKFactory? = nil

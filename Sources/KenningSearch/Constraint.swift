@@ -3,6 +3,7 @@ import KenningCore
 
 /// A bound on a metric, written `accuracy >= 0.97`.
 public struct Constraint: Sendable, Equatable, CustomStringConvertible {
+    /// How the metric must compare with the bound.
     public enum Relation: String, Sendable { case atLeast = ">=", atMost = "<=" }
     public var metric: String
     public var relation: Relation

@@ -7,6 +7,7 @@ import Foundation
 /// or FAIL whose payload is one ``ServerAction`` byte; OUTPUT, STATS and OPTIMIZE_MODEL answer SUCCESS with the data,
 /// or FAIL with the action byte. Our workers append a UTF-8 reason after the action byte of a FAIL reply.
 public final class ProtocolClient {
+    /// Why an exchange with the worker failed.
     public enum Failure: Error, CustomStringConvertible {
         case transport(TCPConnection.Failure)
         case protocolViolation(String)

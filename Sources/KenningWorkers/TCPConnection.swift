@@ -7,6 +7,7 @@ import Foundation
 
 /// A blocking TCP stream over POSIX sockets with a deadline on every read and write.
 public final class TCPConnection {
+    /// Why a connection could not be made or used.
     public enum Failure: Error, CustomStringConvertible {
         case connect(String)
         case timedOut(Double)

@@ -56,15 +56,12 @@ public struct NativeRuntime: Runtime {
     public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
         guard artifact.format == .onnx else { throw .badInput("NativeRuntime cannot load a \(artifact.format) model", fix: "use an onnx model") }
         let model = try ONNX.load(path: artifact.path)
-        var batchShapes: [String: [Int]] = [:]
-        for input in model.graph.runtimeInputs {
-            batchShapes[input.name] = (input.shape ?? []).map { $0.value ?? 1 }
-        }
+        let shapes: [String: [Int]]
         do {
-            _ = try ShapeInference.infer(model, inputShapes: batchShapes, evaluate: NativeSession.evaluate)
+            shapes = try NativeSession.inferShapes(model)
         } catch {
             throw error.inFile(artifact.path)
         }
-        return try NativeSession(model: model, threads: threads, backend: backend, profile: profile)
+        return try NativeSession(model: model, threads: threads, backend: backend, profile: profile, shapes: shapes)
     }
 }

@@ -54,24 +54,11 @@ final class OneDNNDense: PlannedOperator {
         defer { dnnl_primitive_desc_destroy(pd) }
         let wMD = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)!
         plan.prim = try ctx.primitive(pd, label)
-        let uw = try ctx.memory(&userW, allocate: true, label)
-        plan.memories.append(uw)
-        try ctx.fill(uw, spec.weights, label)
-        if dnnl_memory_desc_equal(&userW, wMD) == 0 {
-            let w = try ctx.memory(wMD, allocate: true, label)
-            plan.memories.append(w)
-            let r = try ctx.reorder(from: &userW, to: wMD, label)
-            defer { dnnl_primitive_destroy(r) }
-            try ctx.execute(r, [(DNNL_ARG_FROM, uw), (DNNL_ARG_TO, w)], label)
-            try ctx.wait(label)
-            plan.weights = w
-        } else {
-            plan.weights = uw
-        }
+        plan.weights = try ctx.packedWeights(spec.weights, user: &userW, packed: wMD, keep: &plan.memories, label)
         if let bias = spec.bias {
             let b = try ctx.memory(&biasMD, allocate: true, label)
             plan.memories.append(b)
-            try ctx.fill(b, bias, label)
+            try ctx.fill(b, bytes: bias, label)
             plan.bias = b
         }
         plan.src = try ctx.memory(&srcMD, allocate: false, label)

@@ -147,12 +147,4 @@ final class OneDNNFactory: OperatorFactory {
         guard let handle else { throw .failure("oneDNN memory without data in \(label)") }
         values.withUnsafeBytes { handle.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
-
-    /// Fills oneDNN-owned memory from `values`.
-    func fill(_ m: dnnl_memory_t, _ values: [Float], _ label: String) throws(KenningError) {
-        var handle: UnsafeMutableRawPointer?
-        try dnnlCheck(dnnl_memory_get_data_handle(m, &handle), "dnnl_memory_get_data_handle", label)
-        guard let handle else { throw .failure("oneDNN memory without data in \(label)") }
-        values.withUnsafeBytes { handle.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-    }
 }

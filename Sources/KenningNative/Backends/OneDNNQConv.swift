@@ -84,44 +84,14 @@ final class OneDNNQConv: PlannedOperator {
         let conv = try ctx.primitive(pd, label)
         plan.objects.append(conv)
         plan.conv = conv
-        let userW = try ctx.memory(&userWMD, allocate: true, label)
-        plan.memories.append(userW)
-        try ctx.fill(userW, bytes: spec.weights, label)
-        let w = try ctx.memory(wMD, allocate: true, label)
-        plan.memories.append(w)
-        let wReorder = try ctx.reorder(from: &userWMD, to: wMD, label)  // also computes the s8 / zero-point compensation
-        defer { dnnl_primitive_destroy(wReorder) }
-        try ctx.execute(wReorder, [(DNNL_ARG_FROM, userW), (DNNL_ARG_TO, w)], label)
-        try ctx.wait(label)
-        plan.weights = w
+        // The reorder also computes the s8 / zero-point compensation.
+        plan.weights = try ctx.packedWeights(spec.weights, user: &userWMD, packed: wMD, keep: &plan.memories, label)
         let b = try ctx.memory(&biasMD, allocate: true, label)
         plan.memories.append(b)
         try ctx.fill(b, bytes: spec.bias, label)
         plan.bias = b
-        let userSrc = try ctx.memory(&userSrcMD, allocate: false, label)
-        let userDst = try ctx.memory(&userDstMD, allocate: false, label)
-        plan.memories += [userSrc, userDst]
-        (plan.userSrc, plan.userDst) = (userSrc, userDst)
-        if dnnl_memory_desc_equal(&userSrcMD, &srcMD) == 0 {
-            let m = try ctx.memory(&srcMD, allocate: true, label)
-            plan.memories.append(m)
-            plan.convSrc = m
-            let r = try ctx.reorder(from: &userSrcMD, to: &srcMD, label)
-            plan.objects.append(r)
-            plan.srcReorder = r
-        } else {
-            plan.convSrc = userSrc
-        }
-        if dnnl_memory_desc_equal(&userDstMD, &dstMD) == 0 {
-            let m = try ctx.memory(&dstMD, allocate: true, label)
-            plan.memories.append(m)
-            plan.convDst = m
-            let r = try ctx.reorder(from: &dstMD, to: &userDstMD, label)
-            plan.objects.append(r)
-            plan.dstReorder = r
-        } else {
-            plan.convDst = userDst
-        }
+        try plan.bindIO(ctx, userSource: &userSrcMD, source: &srcMD, userDestination: &userDstMD, destination: &dstMD,
+                        residual: false, label)
         return plan
     }
 
