@@ -44,6 +44,11 @@ public struct Node: Sendable, Equatable {
         return nil
     }
 
+    public func floatList(_ name: String) -> [Float]? {
+        if case let .floats(v)? = self[attribute: name] { return v }
+        return nil
+    }
+
     public func string(_ name: String) -> String? {
         if case let .string(v)? = self[attribute: name] { return v }
         return nil

@@ -38,7 +38,12 @@ public enum ShapeInference {
                 continue
             }
             do {
-                let outs = try outputShapes(node, ins, constants: constants, opset: opset)
+                let outs: [[Int]]
+                do {
+                    outs = try outputShapes(node, ins, constants: constants, opset: opset)
+                } catch let missing as ShapeError where missing.noRule && evaluate != nil {
+                    outs = try placeholderShapes(node, ins, constants: constants, opset: opset, evaluate: evaluate!)
+                }
                 for (name, s) in zip(node.outputs, outs) where !name.isEmpty { shapes[name] = s }
                 if node.opType == "Constant", case let .tensor(t)? = node[attribute: "value"] { constants[node.outputs[0]] = t }
             } catch let reason as ShapeError {
@@ -51,7 +56,44 @@ public enum ShapeInference {
         return shapes
     }
 
-    struct ShapeError: Error { let text: String }
+    struct ShapeError: Error {
+        let text: String
+        var noRule = false
+    }
+
+    /// Ops whose output has their first input's shape.
+    static let sameShape: Set<String> = [
+        "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "LogSoftmax", "Cast", "LRN", "QuantizeLinear",
+        "DequantizeLinear", "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu", "ThresholdedRelu", "Softplus", "Softsign", "Mish", "Gelu",
+        "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Erf", "Sin", "Cos", "Tan", "Atan", "Sign", "IsNaN", "Neg", "Abs",
+        "Not", "InstanceNormalization",
+    ]
+
+    /// Ops whose output is the broadcast of their inputs' shapes.
+    static let broadcasting: Set<String> = [
+        "Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor",
+        "Sum", "Max", "Min", "Where",
+    ]
+
+    /// Output shapes of an op without a rule here: its kernel run on zeros of the input shapes (constant inputs as they
+    /// are), so the shape follows the kernel exactly.
+    static func placeholderShapes(_ node: Node, _ ins: [[Int]?], constants: [String: Tensor], opset: Int,
+                                  evaluate: NodeEvaluator) throws -> [[Int]] {
+        var inputs: [Tensor?] = []
+        for (name, shape) in zip(node.inputs, ins) {
+            if name.isEmpty { inputs.append(nil); continue }
+            if let c = constants[name] { inputs.append(c); continue }
+            guard let shape else { throw ShapeError(text: "the shape of input \"\(name)\" is unknown") }
+            let count = shape.reduce(1, *)
+            guard count <= 1 << 26 else { throw ShapeError(text: "no shape rule for op \(node.opType), and its input \(shape) is too large to evaluate") }
+            inputs.append(Tensor(shape: shape, floats: [Float](repeating: 0, count: count)))
+        }
+        do {
+            return try evaluate(node, inputs, opset).map(\.shape)
+        } catch {
+            throw ShapeError(text: "\(error)")
+        }
+    }
 
     static func need(_ ins: [[Int]?], _ i: Int) throws -> [Int] {
         guard i < ins.count, let s = ins[i] else { throw ShapeError(text: "input \(i) is missing") }
@@ -131,9 +173,7 @@ public enum ShapeInference {
             if av { out.remove(at: out.count - 2) }
             if bv { out.removeLast() }
             return [out]
-        case "Add", "Sub", "Mul", "Div":
-            return [try broadcast(try need(ins, 0), try need(ins, 1))]
-        case "Sum", "Max", "Min":
+        case _ where broadcasting.contains(n.opType):
             var out = try need(ins, 0)
             for i in 1..<max(1, ins.count) { out = try broadcast(out, try need(ins, i)) }
             return [out]
@@ -148,7 +188,7 @@ public enum ShapeInference {
             if ax < 0 { ax += x.count }
             guard ax >= 0, ax < x.count else { throw ShapeError(text: "axis out of range") }
             return [Array(x.prefix(ax)) + idx + Array(x.suffix(from: ax + 1))]
-        case "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "Identity", "Dropout", "Softmax", "Cast", "LRN", "QuantizeLinear", "DequantizeLinear":
+        case _ where sameShape.contains(n.opType):
             return [try need(ins, 0)]
         case "BatchNormalization":
             let x = try need(ins, 0)
@@ -219,7 +259,7 @@ public enum ShapeInference {
             for ax in axes.map({ $0 < 0 ? $0 + rank : $0 }).sorted() { out.insert(1, at: min(ax, out.count)) }
             return [out]
         default:
-            throw ShapeError(text: "no shape rule for op \(n.opType)")
+            throw ShapeError(text: "no shape rule for op \(n.opType)", noRule: true)
         }
     }
 }

@@ -16,7 +16,8 @@ struct LayoutPlan {
     /// Nodes that run a channels-last kernel (pooling, concat, BatchNormalization, per-channel Mul/Add).
     private(set) var channelsLastKernel: Set<Int> = []
 
-    static let unary: Set<String> = ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Dropout"]
+    static let unary: Set<String> = Set(["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Dropout", "Neg", "Abs"])
+        .union(ReferenceOps.unaryMath.keys.filter { $0 != "IsNaN" })
     static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"]
 
     /// Plans `nodes` (in execution order) given every value's shape.

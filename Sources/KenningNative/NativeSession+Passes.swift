@@ -3,14 +3,23 @@ import KenningModel
 
 /// The graph passes a session runs before it binds kernels, in order.
 extension NativeSession {
-    /// The input shapes a model declares, a symbolic dimension taken as 1.
-    static func declaredInputShapes(_ model: Model) -> [String: [Int]] {
-        Dictionary(uniqueKeysWithValues: model.graph.runtimeInputs.map { ($0.name, ($0.shape ?? []).map { $0.value ?? 1 }) })
+    /// The input shapes a model declares, or nil when one has a symbolic dimension.
+    static func fixedInputShapes(_ model: Model) -> [String: [Int]]? {
+        var shapes: [String: [Int]] = [:]
+        for input in model.graph.runtimeInputs {
+            let dims = (input.shape ?? []).map(\.value)
+            guard dims.allSatisfy({ $0 != nil && $0! > 0 }) else { return nil }
+            shapes[input.name] = dims.map { $0! }
+        }
+        return shapes
     }
 
-    /// Every value's shape for the model's declared input shapes (shape inference, constants evaluated natively).
-    public static func inferShapes(_ model: Model) throws(KenningError) -> [String: [Int]] {
-        try ShapeInference.infer(model, inputShapes: declaredInputShapes(model), evaluate: NativeSession.evaluate)
+    /// Every value's shape when the model's inputs have fixed shapes (shape inference, constants evaluated natively);
+    /// nil when an input has a symbolic dimension: such a model is planned without shapes (every value NCHW, no
+    /// residual fusion), since a guessed size would mislead the layout plan.
+    public static func inferShapes(_ model: Model) throws(KenningError) -> [String: [Int]]? {
+        guard let inputs = fixedInputShapes(model) else { return nil }
+        return try ShapeInference.infer(model, inputShapes: inputs, evaluate: NativeSession.evaluate)
     }
 
     /// `model` rewritten for `backend`: int8 convolution fusion, constant folding, then (not on `reference`, and not

@@ -57,7 +57,7 @@ public final class NativeSession: InferenceSession {
             throw .badInput("the native runtime cannot run \(first.label): unsupported op(s) \(ops)",
                             fix: "use a runtime that supports these ops, or remove them from the model")
         }
-        let shapes = shapes ?? (try? Self.inferShapes(original))
+        let shapes = shapes ?? (try? Self.inferShapes(original)) ?? nil
         let model = try Self.optimized(original, backend: backend, keepIntermediates: keepIntermediates, shapes: shapes)
         let opset = model.defaultOpset
         switch backend {

@@ -69,6 +69,7 @@ extension ReferenceOps {
                 case .float32?, .float64?: return [Tensor(shape: x.shape, floats: x.floats)]
                 case .float16?: return [Tensor(shape: x.shape, float16Bits: x.floats.map(\.halfBits))]
                 case .int64?, .int32?, .int8?, .uint8?, .int16?, .uint16?: return [Tensor(shape: x.shape, ints: x.ints)]
+                case .bool?: return [Tensor(shape: x.shape, ints: x.floats.map { $0 != 0 ? 1 : 0 })]
                 default: throw KernelError(reason: "Cast to type \(to) is not supported")
                 }
             }

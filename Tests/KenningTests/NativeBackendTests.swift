@@ -19,23 +19,29 @@ enum CNNTestSet {
     static let directory = repo("build/models")
 
     /// Runs the preparation script once per test process (it returns at once when its stamp is current).
-    static let prepared: Result<[Entry], PreparationError> = {
+    static let prepared: Result<[Entry], PreparationError> = preparedManifest(script: "scripts/make-test-models.py", directory: directory)
+            .map { list in
+                list.compactMap { e in
+                    guard let name = e["name"] as? String, let model = e["model"] as? String, let input = e["input_shape"] as? [Int],
+                          let output = e["output_shape"] as? [Int] else { return nil }
+                    return Entry(name: name, model: model.hasPrefix("/") ? model : repo(model), inputShape: input, outputShape: output)
+                }
+            }
+
+    /// Runs `script DIRECTORY` with the test venv's Python and reads the `manifest.json` it leaves there.
+    static func preparedManifest(script: String, directory: String) -> Result<[[String: Any]], PreparationError> {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: repo(".venv/bin/python"))
-        p.arguments = [repo("scripts/make-test-models.py"), directory]
+        p.arguments = [repo(script), directory]
         p.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
         do { try p.run() } catch { return .failure(PreparationError(reason: "cannot start .venv/bin/python (run scripts/setup-python): \(error)")) }
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { return .failure(PreparationError(reason: "scripts/make-test-models.py exited with \(p.terminationStatus)")) }
+        guard p.terminationStatus == 0 else { return .failure(PreparationError(reason: "\(script) exited with \(p.terminationStatus)")) }
         guard let data = FileManager.default.contents(atPath: directory + "/manifest.json"),
               let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
         else { return .failure(PreparationError(reason: "no manifest in \(directory)")) }
-        return .success(list.compactMap { e in
-            guard let name = e["name"] as? String, let model = e["model"] as? String, let input = e["input_shape"] as? [Int],
-                  let output = e["output_shape"] as? [Int] else { return nil }
-            return Entry(name: name, model: model.hasPrefix("/") ? model : repo(model), inputShape: input, outputShape: output)
-        })
-    }()
+        return .success(list)
+    }
 
     struct PreparationError: Error, CustomStringConvertible {
         let reason: String

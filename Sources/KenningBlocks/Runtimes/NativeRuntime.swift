@@ -56,7 +56,7 @@ public struct NativeRuntime: Runtime {
     public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
         guard artifact.format == .onnx else { throw .badInput("NativeRuntime cannot load a \(artifact.format) model", fix: "use an onnx model") }
         let model = try ONNX.load(path: artifact.path)
-        let shapes: [String: [Int]]
+        let shapes: [String: [Int]]?
         do {
             shapes = try NativeSession.inferShapes(model)
         } catch {

@@ -1,0 +1,177 @@
+import Foundation
+import KenningCore
+import KenningModel
+
+/// Reference kernels: Resize (nearest, linear, cubic; one axis at a time), ConvTranspose and axis normalizations.
+extension Kernels {
+    /// Resizes every axis whose size changes, one axis after another (n-linear and n-cubic interpolation are separable).
+    static func resize(_ x: Tensor, _ g: ResizeGeometry, mode: String, nearest: String, cubic a: Float, excludeOutside: Bool) throws -> Tensor {
+        guard ["nearest", "linear", "cubic"].contains(mode) else { throw KernelError(reason: "Resize mode \"\(mode)\" is not supported") }
+        guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearest) else {
+            throw KernelError(reason: "nearest_mode \"\(nearest)\" is not supported")
+        }
+        var values = x.floats, shape = x.shape
+        for axis in 0..<shape.count where g.output[axis] != g.input[axis] || (mode != "nearest" && g.scales[axis] != 1) {
+            let n = g.input[axis], m = g.output[axis]
+            let taps: [[(index: Int, weight: Float)]] = (0..<m).map { o in
+                let s = g.source(o, axis: axis)
+                switch mode {
+                case "nearest":
+                    let f = s.rounded(.down)
+                    let i: Float = switch nearest {
+                    case "floor": f
+                    case "ceil": s.rounded(.up)
+                    case "round_prefer_ceil": s - f >= 0.5 ? f + 1 : f
+                    default: s - f > 0.5 ? f + 1 : f
+                    }
+                    return [(min(max(Int(i), 0), n - 1), 1)]
+                case "linear":
+                    let c = min(max(s, 0), Float(n - 1))
+                    let lo = Int(c.rounded(.down)), r = c - Float(lo)
+                    return [(lo, 1 - r), (min(lo + 1, n - 1), r)]
+                default:
+                    let f = s.rounded(.down), r = s - f
+                    let d: [Float] = [1 + r, r, 1 - r, 2 - r]
+                    var w = d.map { t -> Float in
+                        t <= 1 ? ((a + 2) * t - (a + 3)) * t * t + 1 : ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+                    }
+                    let raw = (-1...2).map { Int(f) + $0 }
+                    if excludeOutside {
+                        for k in 0..<4 where raw[k] < 0 || raw[k] >= n { w[k] = 0 }
+                        let total = w.reduce(0, +)
+                        if total != 0 { w = w.map { $0 / total } }
+                    }
+                    return (0..<4).map { (min(max(raw[$0], 0), n - 1), w[$0]) }
+                }
+            }
+            let outer = shape.prefix(axis).reduce(1, *), inner = shape.suffix(from: axis + 1).reduce(1, *)
+            let source = values
+            values = [Float](repeating: 0, count: outer * m * inner)
+            for o in 0..<outer {
+                for (j, tap) in taps.enumerated() {
+                    let dst = (o * m + j) * inner
+                    for (index, weight) in tap where weight != 0 {
+                        let src = (o * n + index) * inner
+                        for i in 0..<inner { values[dst + i] += weight * source[src + i] }
+                    }
+                }
+            }
+            shape[axis] = m
+        }
+        return Tensor(shape: shape, floats: values)
+    }
+
+    /// 2-D transposed convolution (ONNX ConvTranspose: groups, strides, dilations, pads or auto_pad, output_padding,
+    /// output_shape), NCHW. Each output channel is computed by one worker.
+    static func convTranspose(x: Tensor, w: Tensor, b: Tensor?, node: Node, threads: Int) throws -> Tensor {
+        guard x.shape.count == 4, w.shape.count == 4 else { throw KernelError(reason: "only 2-D ConvTranspose is supported (input \(x.shape), weights \(w.shape))") }
+        let group = node.int("group", default: 1)
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        guard group > 0, w.shape[0] == c, c % group == 0 else {
+            throw KernelError(reason: "weights \(w.shape) with group \(group) do not fit \(c) input channels")
+        }
+        let perGroupOut = w.shape[1], m = perGroupOut * group, (kh, kw) = (w.shape[2], w.shape[3])
+        let s = node.ints("strides") ?? [1, 1], d = node.ints("dilations") ?? [1, 1]
+        let outPad = node.ints("output_padding") ?? [0, 0]
+        var pads = node.ints("pads") ?? [0, 0, 0, 0]
+        let autoPad = node.string("auto_pad") ?? "NOTSET"
+        let inSize = [h, wd], kernel = [kh, kw]
+        /// The output size of axis `i` before padding is taken off.
+        func span(_ i: Int) -> Int {
+            let covered: Int = s[i] * (inSize[i] - 1) + outPad[i]
+            return covered + (kernel[i] - 1) * d[i] + 1
+        }
+        var outSize = (0..<2).map { (i: Int) -> Int in span(i) - pads[i] - pads[i + 2] }
+        let requested = node.ints("output_shape").map { Array($0.suffix(2)) }
+        if requested != nil || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            let target = requested ?? [inSize[0] * s[0], inSize[1] * s[1]]
+            for i in 0..<2 {
+                let total = span(i) - target[i]
+                (pads[i], pads[i + 2]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
+            }
+            outSize = target
+        } else if autoPad == "VALID" {
+            pads = [0, 0, 0, 0]
+            outSize = (0..<2).map(span)
+        }
+        let (oh, ow) = (outSize[0], outSize[1])
+        guard oh > 0, ow > 0 else { throw KernelError(reason: "ConvTranspose output would be empty (\(outSize))") }
+        let xs = x.floats, ws = w.floats, bias = b?.floats
+        let perGroupIn = c / group
+        let out = makeFloats(n * m * oh * ow) { o in
+            parallelFor(n * m, threads: n * m * h * wd * kh * kw * perGroupIn >= 100_000 ? threads : 1) { jobs in
+                for job in jobs {
+                    let (img, oc) = (job / m, job % m)
+                    let g = oc / perGroupOut, local = oc % perGroupOut
+                    let plane = o + job * oh * ow
+                    let initial = bias?[oc] ?? 0
+                    for i in 0..<(oh * ow) { plane[i] = initial }
+                    for ic in (g * perGroupIn)..<((g + 1) * perGroupIn) {
+                        let src = (img * c + ic) * h * wd
+                        for ky in 0..<kh {
+                            for kx in 0..<kw {
+                                let weight = ws[((ic * perGroupOut + local) * kh + ky) * kw + kx]
+                                if weight == 0 { continue }
+                                for iy in 0..<h {
+                                    let oy = iy * s[0] - pads[0] + ky * d[0]
+                                    if oy < 0 || oy >= oh { continue }
+                                    for ix in 0..<wd {
+                                        let ox = ix * s[1] - pads[1] + kx * d[1]
+                                        if ox < 0 || ox >= ow { continue }
+                                        plane[oy * ow + ox] += weight * xs[src + iy * wd + ix]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [n, m, oh, ow], floats: out)
+    }
+
+    /// LayerNormalization over the axes from `axis` on: Y, and the Mean and InvStdDev outputs.
+    static func layerNorm(_ x: Tensor, scale: Tensor?, bias: Tensor?, axis: Int, epsilon: Float) throws -> [Tensor] {
+        let ax = try self.axis(axis, rank: x.shape.count)
+        let normalized = Array(x.shape.suffix(from: ax))
+        let inner = normalized.reduce(1, *), outer = x.count / max(inner, 1)
+        let gamma = try scale.map { try broadcastTo($0, shape: normalized) }, beta = try bias.map { try broadcastTo($0, shape: normalized) }
+        let v = x.floats
+        var y = [Float](repeating: 0, count: v.count), means = [Float](repeating: 0, count: outer), inv = means
+        for o in 0..<outer {
+            let row = o * inner
+            var sum: Double = 0
+            for i in 0..<inner { sum += Double(v[row + i]) }
+            let mean = sum / Double(inner)
+            var squares: Double = 0
+            for i in 0..<inner { let e = Double(v[row + i]) - mean; squares += e * e }
+            let invStd = Float(1 / (squares / Double(inner) + Double(epsilon)).squareRoot())
+            (means[o], inv[o]) = (Float(mean), invStd)
+            for i in 0..<inner {
+                y[row + i] = (v[row + i] - Float(mean)) * invStd * (gamma?[i] ?? 1) + (beta?[i] ?? 0)
+            }
+        }
+        let statsShape = Array(x.shape.prefix(ax)) + Array(repeating: 1, count: normalized.count)
+        return [Tensor(shape: x.shape, floats: y), Tensor(shape: statsShape, floats: means), Tensor(shape: statsShape, floats: inv)]
+    }
+
+    /// InstanceNormalization: each (image, channel) plane normalized, then scaled and shifted per channel.
+    static func instanceNorm(_ x: Tensor, scale: Tensor, bias: Tensor, epsilon: Float) throws -> Tensor {
+        guard x.shape.count >= 3 else { throw KernelError(reason: "InstanceNormalization needs rank ≥ 3, got \(x.shape)") }
+        let (n, c) = (x.shape[0], x.shape[1]), plane = x.shape.suffix(from: 2).reduce(1, *)
+        guard scale.count == c, bias.count == c else { throw KernelError(reason: "scale and B need \(c) values") }
+        let v = x.floats, gamma = scale.floats, beta = bias.floats
+        var y = [Float](repeating: 0, count: v.count)
+        for p in 0..<(n * c) {
+            let ch = p % c, base = p * plane
+            var sum: Double = 0
+            for i in 0..<plane { sum += Double(v[base + i]) }
+            let mean = sum / Double(plane)
+            var squares: Double = 0
+            for i in 0..<plane { let e = Double(v[base + i]) - mean; squares += e * e }
+            let k = gamma[ch] / Float((squares / Double(plane) + Double(epsilon)).squareRoot())
+            for i in 0..<plane { y[base + i] = (v[base + i] - Float(mean)) * k + beta[ch] }
+        }
+        return Tensor(shape: x.shape, floats: y)
+    }
+}
