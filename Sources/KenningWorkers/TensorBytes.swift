@@ -34,20 +34,40 @@ public enum TensorBytes {
         }
     }
 
-    /// Splits an OUTPUT payload per output spec; unknown dims become `batch`, and a last unknown is solved from the size.
-    public static func decode(_ bytes: [UInt8], specs: [TensorSpec], batch: Int) throws(KenningError) -> [Tensor] {
+    /// Splits an OUTPUT payload per output spec. `shapes` are the tensors' real shapes when the worker reported them
+    /// (STATS `output_shapes`); otherwise a leading unknown dimension is `batch` and one remaining unknown in the last
+    /// output is solved from the payload size. Any other mismatch is an error naming the output, its declared shape and
+    /// what arrived.
+    public static func decode(_ bytes: [UInt8], specs: [TensorSpec], batch: Int, shapes: [[Int]]? = nil) throws(KenningError) -> [Tensor] {
         var out: [Tensor] = []
         var offset = 0
+        if let shapes, shapes.count != specs.count {
+            throw .failure("the worker reported \(shapes.count) output shapes for \(specs.count) declared outputs")
+        }
         for (i, spec) in specs.enumerated() {
             let width = size(spec.elementType)
-            var shape = spec.shape.isEmpty ? [] : [spec.shape[0] < 0 ? batch : spec.shape[0]] + spec.shape.dropFirst()
-            if let u = shape.firstIndex(of: -1) {
-                guard i == specs.count - 1 else { throw .failure("output \(spec.name) has an unknown dimension; cannot split the worker's output") }
-                let known = shape.filter { $0 > 0 }.reduce(1, *)
-                shape[u] = (bytes.count - offset) / width / max(known, 1)
+            var shape: [Int]
+            if let reported = shapes?[i] {
+                guard reported.count == spec.shape.count || spec.shape.isEmpty,
+                      zip(reported, spec.shape).allSatisfy({ $1 < 0 || $0 == $1 }), reported.allSatisfy({ $0 >= 0 }) else {
+                    throw .failure("output \(spec.name) declared as \(spec.shape) came back with shape \(reported)",
+                                   fix: "check the model's output shapes in its IO specification")
+                }
+                shape = reported
+            } else {
+                shape = spec.shape.isEmpty ? [] : [spec.shape[0] < 0 ? batch : spec.shape[0]] + spec.shape.dropFirst()
+                let unknown = shape.indices.filter { shape[$0] < 0 }
+                if let u = unknown.first {
+                    guard unknown.count == 1, i == specs.count - 1 else {
+                        throw .failure("output \(spec.name) \(spec.shape) has \(unknown.count) unknown dimension(s) and the worker did not report its shape",
+                                       fix: "give the output a fixed shape in the model, or use a worker that reports output_shapes")
+                    }
+                    let known = shape.filter { $0 > 0 }.reduce(1, *)
+                    shape[u] = (bytes.count - offset) / width / max(known, 1)
+                }
             }
             let count = shape.reduce(1, *)
-            guard offset + count * width <= bytes.count else {
+            guard count >= 0, offset + count * width <= bytes.count else {
                 throw .failure("the worker returned \(bytes.count) output bytes; output \(spec.name) \(shape) of \(spec.elementType) needs \(offset + count * width)")
             }
             let slice = Array(bytes[offset..<(offset + count * width)])

@@ -7,20 +7,45 @@ public final class WorkerInferenceSession: InferenceSession {
     public let io: IOSpec
     public private(set) var lastInferenceSeconds: Double?
 
-    /// Starts a worker, sends the IO spec (with the runtime's parameters) and the model.
+    private let runtime: (type: String, parameters: JSONValue)
+    private let modelBytes: [UInt8]
+    private let compileTimeout: Double
+    /// The input shapes the worker's model was loaded for (a symbolic batch dimension kept as -1); nil until loaded.
+    private var loadedInputShapes: [[Int]]?
+    /// Whether an input has a symbolic dimension besides the batch (the worker solves a batch dimension itself).
+    private var needsInputShapes: Bool { io.inputs.contains { $0.shape.dropFirst().contains { $0 < 0 } } }
+
+    /// Starts a worker, sends the IO spec (with the runtime's parameters) and the model. A model whose inputs have
+    /// symbolic dimensions is sent at the first run instead, with the inputs' real shapes in its IO spec (and sent
+    /// again when they change), since the protocol's DATA carries bytes, not shapes.
     public init(framework: String, runtimeType: String, parameters: JSONValue, io: IOSpec, modelBytes: [UInt8],
                 timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String]? = nil) throws(KenningError)
     {
         worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: environment ?? [:])
         self.io = io
-        try worker.uploadJSON(.ioSpec, FrameworkWorker.ioSpecJSON(io, runtime: (runtimeType, parameters)))
-        try worker.upload(.model, modelBytes, timeout: timeouts.compile)
+        self.runtime = (runtimeType, parameters)
+        self.modelBytes = modelBytes
+        self.compileTimeout = timeouts.compile
+        if !needsInputShapes { try load(inputShapes: io.inputs.map(\.shape)) }
     }
 
     deinit { worker.stop() }
 
+    /// Sends the IO spec with `inputShapes` and the model.
+    private func load(inputShapes: [[Int]]) throws(KenningError) {
+        var concrete = io
+        for i in concrete.inputs.indices where i < inputShapes.count { concrete.inputs[i].shape = inputShapes[i] }
+        try worker.uploadJSON(.ioSpec, FrameworkWorker.ioSpecJSON(concrete, runtime: runtime))
+        try worker.upload(.model, modelBytes, timeout: compileTimeout)
+        loadedInputShapes = inputShapes
+    }
+
     public func run(_ inputs: [Tensor]) throws(KenningError) -> [Tensor] {
         lastInferenceSeconds = nil
+        if needsInputShapes {
+            let shapes = zip(io.inputs, inputs).map { spec, t in spec.shape.first.map { $0 < 0 } == true ? [-1] + t.shape.dropFirst() : t.shape }
+            if shapes != loadedInputShapes { try load(inputShapes: shapes) }
+        }
         try worker.upload(.data, TensorBytes.encode(inputs, specs: io.inputs))
         try worker.upload(.process)
         let bytes = try worker.download(.output)
@@ -30,6 +55,7 @@ public final class WorkerInferenceSession: InferenceSession {
             throw .failure("the \(worker.framework) worker's STATS has no target_inference_step", fix: "see the worker log \(worker.process.logPath)")
         }
         lastInferenceSeconds = steps.reduce(0, +)
-        return try TensorBytes.decode(bytes, specs: io.outputs, batch: inputs.first?.shape.first ?? 1)
+        let shapes = json["output_shapes"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.intValue) ?? [] }
+        return try TensorBytes.decode(bytes, specs: io.outputs, batch: inputs.first?.shape.first ?? 1, shapes: shapes)
     }
 }

@@ -3,6 +3,7 @@ import KenningBlocks
 import KenningCore
 import KenningModel
 import KenningNative
+import KenningWorkers
 import Testing
 
 /// The operator cases and real PP-OCR models with ONNX Runtime's outputs, prepared once by scripts/make-op-models.py
@@ -101,5 +102,41 @@ enum OpTestSet {
                 #expect((e ?? 0) <= 1e-4, "\(name) on \(backend.rawValue): output \(k) differs by \(e ?? .nan)")
             }
         }
+    }
+}
+
+/// Models whose dimensions are symbolic run on the framework workers with their real output shapes.
+@Suite(.serialized) struct DynamicShapesOnWorkers {
+    @Test("PP-OCR's detector ([?, 3, ?, ?] → [?, 1, ?, ?]) on the ONNX Runtime and OpenVINO workers: real output shape, ONNX Runtime's values",
+          arguments: [("onnxruntime", "ONNXRuntime"), ("openvino", "OpenVINORuntime")])
+    func detectorOnWorkers(_ framework: String, _ runtimeType: String) throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let entry = try #require(try OpTestSet.prepared.get().first { $0.name == "ppocr_det" })
+        let model = try ONNX.load(path: entry.model)
+        let x = Tensor(shape: entry.inputShape, floats: try CNNTestSet.floats(OpTestSet.directory + "/ppocr_det.in.f32"))
+        let expected = try CNNTestSet.floats(OpTestSet.directory + "/ppocr_det.out0.f32")
+        #expect(model.ioSpec.outputs[0].shape.filter { $0 < 0 }.count == 3)
+        let session = try WorkerInferenceSession(framework: framework, runtimeType: runtimeType, parameters: .object([]), io: model.ioSpec,
+                                                 modelBytes: try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry.model))))
+        let y = try session.run([x])[0]
+        #expect(y.shape == entry.outputShapes[0])
+        let worst = zip(y.floats, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-3, "\(framework): max |Δ| \(worst)")
+    }
+
+    @Test("an output payload that does not fit its declared shape is an error naming the output, never a trap")
+    func mismatchedPayloads() throws {
+        let spec = TensorSpec(name: "maps", shape: [-1, 1, -1, -1], elementType: .float32)
+        let bytes = [UInt8](repeating: 0, count: 4 * 2 * 3)
+        // Three unknowns and no reported shape: nothing to solve them from.
+        #expect { try TensorBytes.decode(bytes, specs: [spec], batch: 1) } throws: { ($0 as? KenningError)?.description.contains("maps") == true }
+        // Reported shapes are used as they are, and checked against the declaration and the payload.
+        #expect(try TensorBytes.decode(bytes, specs: [spec], batch: 1, shapes: [[1, 1, 2, 3]])[0].shape == [1, 1, 2, 3])
+        #expect { try TensorBytes.decode(bytes, specs: [spec], batch: 1, shapes: [[1, 2, 2, 3]]) } throws: {
+            ($0 as? KenningError)?.description.contains("declared as [-1, 1, -1, -1] came back with shape [1, 2, 2, 3]") == true
+        }
+        #expect(throws: KenningError.self) { try TensorBytes.decode(bytes, specs: [spec], batch: 1, shapes: [[1, 1, 4, 3]]) }
+        #expect(throws: KenningError.self) { try TensorBytes.decode(bytes, specs: [spec], batch: 1, shapes: [[1, 1, -2, 3]]) }
+        #expect(throws: KenningError.self) { try TensorBytes.decode(bytes, specs: [spec], batch: 1, shapes: []) }
     }
 }

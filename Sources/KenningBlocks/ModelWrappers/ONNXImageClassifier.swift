@@ -61,9 +61,18 @@ public struct ONNXImageClassifier: ModelWrapper {
         var shape = spec.shape
         guard !shape.isEmpty else { throw .failure("input \"\(spec.name)\" has no shape in the model") }
         shape[0] = samples.count
+        // Symbolic dimensions take the sample's own sizes: an image sample [h, w, c] fills NCHW as [c, h, w] and NHWC
+        // as [h, w, c]; other samples fill the model's dimensions in order. A single unknown left is solved from the size.
+        let sampleDims = sampleShape.count == 3 && layout == "NCHW" && shape.count == 4
+            ? [sampleShape[2], sampleShape[0], sampleShape[1]] : sampleShape
+        if shape.count - 1 == sampleDims.count {
+            for i in 1..<shape.count where shape[i] < 0 { shape[i] = sampleDims[i - 1] }
+        }
         let known = shape.dropFirst().filter { $0 > 0 }.reduce(1, *)
-        if let u = shape.dropFirst().firstIndex(of: -1) { shape[u] = perSample / max(known, 1) }
-        guard shape.dropFirst().reduce(1, *) == perSample else {
+        if shape.dropFirst().filter({ $0 < 0 }).count == 1, let u = shape.dropFirst().firstIndex(where: { $0 < 0 }) {
+            shape[u] = perSample / max(known, 1)
+        }
+        guard shape.dropFirst().allSatisfy({ $0 > 0 }), shape.dropFirst().reduce(1, *) == perSample else {
             throw .badInput("samples of shape \(sampleShape) do not fit the model input \"\(spec.name)\" \(spec.shape)",
                             fix: "use a dataset whose samples match the model, or another model")
         }

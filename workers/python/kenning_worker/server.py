@@ -9,7 +9,8 @@ whose payload is one ServerAction byte; OUTPUT/STATS/OPTIMIZE_MODEL answer with 
   DATA      bytes           -> UPLOADING_INPUT (the inputs' raw bytes, concatenated in IO-spec order)
   PROCESS                   -> PROCESSING_INPUT (one inference, timed around the framework call only)
   OUTPUT                    -> the outputs' raw bytes, concatenated
-  STATS                     -> JSON {"target_inference_step": [seconds...], ...}; steps since the last STATS
+  STATS                     -> JSON {"target_inference_step": [seconds...], "output_shapes": [[...], ...], ...}; steps
+                               since the last STATS, and the shapes of the last OUTPUT's tensors
 Compile flow:
   IO_SPEC, then any number of DATA uploads (calibration samples, kept in order),
   OPTIMIZERS json {"optimizers": [{"type", "parameters"}]} -> UPLOADING_OPTIMIZERS
@@ -146,6 +147,9 @@ class Worker:
         if mtype == M.STATS:
             stats = {"target_inference_step": self.steps, "target_inference_step_timestamp": self.stamps,
                      "framework": {"name": self.fw.NAME, "version": self.fw.version()}}
+            if self.outputs is not None:
+                # The real shapes of the last OUTPUT, so outputs with symbolic dimensions are split without guessing.
+                stats["output_shapes"] = [list(np.shape(a)) for a in self.outputs]
             self.steps, self.stamps = [], []
             return True, json.dumps(stats).encode("utf-8")
         if mtype == M.OPTIMIZERS:
