@@ -73,14 +73,15 @@ public enum GraphPasses {
     }
 
     /// Fuses Conv (and Gemm) with a following activation into ONNX Runtime's com.microsoft FusedConv / FusedGemm.
-    public static func fuseActivations(_ model: inout Model) -> PassReport {
+    /// `native`: also fuse the activations only the native runtime runs fused (HardSwish).
+    public static func fuseActivations(_ model: inout Model, native: Bool = false) -> PassReport {
         var g = model.graph
         let uses = g.useCounts()
         let producers = Dictionary(g.nodes.enumerated().flatMap { i, n in n.outputs.map { ($0, i) } }, uniquingKeysWith: { a, _ in a })
         var remove = Set<Int>()
         var fused = 0
         for (ai, act) in g.nodes.enumerated() {
-            guard let (name, params) = activation(of: act, graph: g, opset: model.defaultOpset),
+            guard let (name, params) = activation(of: act, graph: g, opset: model.defaultOpset, native: native),
                   let pi = producers[act.inputs[0]], !remove.contains(pi), uses[act.inputs[0]] == 1,
                   !g.outputs.contains(where: { $0.name == act.inputs[0] })
             else { continue }
@@ -108,10 +109,14 @@ public enum GraphPasses {
         return PassReport(name: "fuse_activations", changes: fused)
     }
 
-    static func activation(of node: Node, graph g: Graph, opset: Int) -> (String, [Float])? {
+    /// The activation `node` applies, as a fused-op activation name and parameters. HardSwish only when `native`
+    /// (ONNX Runtime's FusedConv does not take it).
+    static func activation(of node: Node, graph g: Graph, opset: Int, native: Bool) -> (String, [Float])? {
         switch node.opType {
         case "Relu", "Sigmoid", "Tanh": return (node.opType, [])
         case "LeakyRelu": return ("LeakyRelu", [node.float("alpha", default: 0.01)])
+        case "HardSigmoid": return ("HardSigmoid", [node.float("alpha", default: 0.2), node.float("beta", default: 0.5)])
+        case "HardSwish" where native: return ("HardSwish", [])
         case "Clip":
             if opset < 11 { return ("Clip", [node.float("min", default: -.greatestFiniteMagnitude), node.float("max", default: .greatestFiniteMagnitude)]) }
             func bound(_ i: Int, _ d: Float) -> Float? {

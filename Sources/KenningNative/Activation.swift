@@ -7,6 +7,10 @@ enum Activation: Equatable {
     case none, relu, sigmoid, tanh
     case clip(Float, Float)
     case leakyRelu(Float)
+    /// min(max(alpha · x + beta, 0), 1)
+    case hardSigmoid(Float, Float)
+    /// x · min(max(x / 6 + 1/2, 0), 1)
+    case hardSwish
 
     init(name: String, params: [Float]) throws {
         switch name {
@@ -16,6 +20,8 @@ enum Activation: Equatable {
         case "Tanh": self = .tanh
         case "Clip": self = .clip(params.count > 0 ? params[0] : -.infinity, params.count > 1 ? params[1] : .infinity)
         case "LeakyRelu": self = .leakyRelu(params.first ?? 0.01)
+        case "HardSigmoid": self = .hardSigmoid(params.count > 0 ? params[0] : 0.2, params.count > 1 ? params[1] : 0.5)
+        case "HardSwish": self = .hardSwish
         default: throw KernelError(reason: "unsupported fused activation \"\(name)\"")
         }
     }
@@ -28,6 +34,8 @@ enum Activation: Equatable {
         case .tanh: return tanhf(x)
         case let .clip(lo, hi): return min(max(x, lo), hi)
         case let .leakyRelu(a): return x >= 0 ? x : a * x
+        case let .hardSigmoid(a, b): return min(max(a * x + b, 0), 1)
+        case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
         }
     }
 }

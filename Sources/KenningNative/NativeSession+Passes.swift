@@ -3,19 +3,20 @@ import KenningModel
 
 /// The graph passes a session runs before it binds kernels, in order.
 extension NativeSession {
-    /// The input shapes a model declares, or nil when one has a symbolic dimension.
+    /// The input shapes a model declares, a symbolic batch (first) dimension taken as 1; nil when another dimension is
+    /// symbolic. (The layout plan does not depend on the batch size; it does on channels and spatial sizes.)
     static func fixedInputShapes(_ model: Model) -> [String: [Int]]? {
         var shapes: [String: [Int]] = [:]
         for input in model.graph.runtimeInputs {
-            let dims = (input.shape ?? []).map(\.value)
+            let dims = (input.shape ?? []).enumerated().map { $0.offset == 0 ? $0.element.value ?? 1 : $0.element.value }
             guard dims.allSatisfy({ $0 != nil && $0! > 0 }) else { return nil }
             shapes[input.name] = dims.map { $0! }
         }
         return shapes
     }
 
-    /// Every value's shape when the model's inputs have fixed shapes (shape inference, constants evaluated natively);
-    /// nil when an input has a symbolic dimension: such a model is planned without shapes (every value NCHW, no
+    /// Every value's shape when the model's inputs have fixed shapes but for the batch (shape inference, constants
+    /// evaluated natively); nil when an input has another symbolic dimension: such a model is planned without shapes (every value NCHW, no
     /// residual fusion), since a guessed size would mislead the layout plan.
     public static func inferShapes(_ model: Model) throws(KenningError) -> [String: [Int]]? {
         guard let inputs = fixedInputShapes(model) else { return nil }
@@ -23,8 +24,8 @@ extension NativeSession {
     }
 
     /// `model` rewritten for `backend`: int8 convolution fusion, constant folding, then (not on `reference`, and not
-    /// when every value must stay observable) BatchNormalization folding, residual and activation fusion and dead-node
-    /// removal. `shapes` come from shape inference on `model`; without them the residual fusion is skipped.
+    /// when every value must stay observable) BatchNormalization and per-channel scale/shift folding, hard swish
+    /// recognition, residual and activation fusion and dead-node removal. `shapes` come from shape inference on `model`; without them the residual fusion is skipped.
     static func optimized(_ model: Model, backend: NativeBackend, keepIntermediates: Bool,
                           shapes: [String: [Int]]?) throws(KenningError) -> Model {
         var model = model
@@ -32,8 +33,10 @@ extension NativeSession {
         _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
         guard backend != .reference, !keepIntermediates else { return model }
         _ = GraphPasses.foldBatchNorm(&model)
+        _ = GraphPasses.foldAffineIntoConv(&model)
+        _ = GraphPasses.recognizeHardSwish(&model)
         if let shapes { _ = GraphPasses.fuseResiduals(&model, shapes: shapes) }
-        _ = GraphPasses.fuseActivations(&model)
+        _ = GraphPasses.fuseActivations(&model, native: true)
         _ = GraphPasses.removeDeadNodes(&model)
         return model
     }

@@ -117,25 +117,29 @@ final class OneDNNFactory: OperatorFactory {
 
     /// Post-op attribute for a fused activation (nil when there is none).
     func attributes(_ act: Activation, sum: Bool = false, _ label: String) throws(KenningError) -> dnnl_primitive_attr_t? {
-        let (alg, alpha, beta): (dnnl_alg_kind_t, Float, Float)
+        let eltwise: [(dnnl_alg_kind_t, Float, Float)]
         switch act {
-        case .none:
-            guard sum else { return nil }
-            (alg, alpha, beta) = (dnnl_eltwise_linear, 1, 0)
-        case .relu: (alg, alpha, beta) = (dnnl_eltwise_relu, 0, 0)
-        case let .leakyRelu(a): (alg, alpha, beta) = (dnnl_eltwise_relu, a, 0)
+        case .none: eltwise = []
+        case .relu: eltwise = [(dnnl_eltwise_relu, 0, 0)]
+        case let .leakyRelu(a): eltwise = [(dnnl_eltwise_relu, a, 0)]
         case let .clip(lo, hi):
-            (alg, alpha, beta) = (dnnl_eltwise_clip, max(lo, -Float.greatestFiniteMagnitude), min(hi, Float.greatestFiniteMagnitude))
-        case .sigmoid: (alg, alpha, beta) = (dnnl_eltwise_logistic, 0, 0)
-        case .tanh: (alg, alpha, beta) = (dnnl_eltwise_tanh, 0, 0)
+            eltwise = [(dnnl_eltwise_clip, max(lo, -Float.greatestFiniteMagnitude), min(hi, Float.greatestFiniteMagnitude))]
+        case .sigmoid: eltwise = [(dnnl_eltwise_logistic, 0, 0)]
+        case .tanh: eltwise = [(dnnl_eltwise_tanh, 0, 0)]
+        // oneDNN 2.6 has no hard sigmoid: alpha · x + beta, then clipped to [0, 1].
+        case let .hardSigmoid(a, b): eltwise = [(dnnl_eltwise_linear, a, b), (dnnl_eltwise_clip, 0, 1)]
+        case .hardSwish: eltwise = [(dnnl_eltwise_hardswish, 0, 0)]
         }
+        guard sum || !eltwise.isEmpty else { return nil }
         var attr: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", label)
         var po: dnnl_post_ops_t?
         try dnnlCheck(dnnl_post_ops_create(&po), "dnnl_post_ops_create", label)
         defer { dnnl_post_ops_destroy(po) }
         if sum { try dnnlCheck(dnnl_post_ops_append_sum(po, 1), "dnnl_post_ops_append_sum", label) }
-        if act != .none { try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "dnnl_post_ops_append_eltwise", label) }
+        for (alg, alpha, beta) in eltwise {
+            try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, alg, alpha, beta), "dnnl_post_ops_append_eltwise", label)
+        }
         try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "dnnl_primitive_attr_set_post_ops", label)
         return attr
     }
