@@ -33,11 +33,17 @@ MODELS = {
     "squeezenet": ("build/models/squeezenet.onnx", [1, 3, 224, 224]),
     "mobilenetv2": ("build/models/mobilenetv2.onnx", [1, 3, 224, 224]),
     "digits-cnn": ("models/digits-cnn.onnx", [1, 1, 8, 8]),
+    # PP-OCR's production models (rapidocr-onnxruntime wheel; scripts/make-op-models.py) at RapidOCR's input sizes.
+    "ppocr-det": ("build/op-models/ppocr_det.onnx", [1, 3, 288, 736]),
+    "ppocr-cls": ("build/op-models/ppocr_cls.onnx", [1, 3, 48, 192]),
+    "ppocr-rec": ("build/op-models/ppocr_rec.onnx", [1, 3, 48, 320]),
 }
+# The models of the default run (the PP-OCR rows are written to their own section with --models ppocr-…).
+DEFAULT_MODELS = ["resnet50", "squeezenet", "mobilenetv2", "digits-cnn"]
 # int8 QDQ versions written by `kenning-bench quantize` (NativeQuantizer, reduce_range auto); see prepare_int8().
-INT8 = {name: (f"build/models/{name}-int8.onnx", shape) for name, (_, shape) in MODELS.items()}
+INT8 = {name: (f"build/models/{name}-int8.onnx", shape) for name, (_, shape) in MODELS.items() if name in DEFAULT_MODELS}
 # The same quantized with the CPU capped at AVX2 (no AVX-512, no VNNI): auto then writes 7-bit weights.
-INT8_AVX2 = {name: (f"build/models/{name}-int8-avx2.onnx", shape) for name, (_, shape) in MODELS.items()}
+INT8_AVX2 = {name: (f"build/models/{name}-int8-avx2.onnx", shape) for name, (_, shape) in MODELS.items() if name in DEFAULT_MODELS}
 # Precision → (models, environment of the native engines). "int8-avx2" runs the native side on the code paths of an
 # AVX2-only CPU (KENNING_MAX_CPU_ISA caps oneDNN and XNNPACK); ONNX Runtime's MLAS cannot be capped and keeps this
 # machine's full ISA.
@@ -239,7 +245,9 @@ def markdown(rows, info, command):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS))
+    p.add_argument("--section", default="## Native runtime vs ONNX Runtime (batch 1)",
+                   help="the BENCHMARKS.md section these rows replace")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--backends", default=",".join(BACKENDS))
     p.add_argument("--rounds", type=int, default=7)
@@ -273,7 +281,7 @@ def main():
     if a.markdown:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from benchmarks_md import replace_section
-        replace_section(a.markdown, "## Native runtime vs ONNX Runtime (batch 1)", markdown(rows, info, a.command))
+        replace_section(a.markdown, a.section, markdown(rows, info, a.command))
     return 0
 
 

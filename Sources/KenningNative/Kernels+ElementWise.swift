@@ -33,22 +33,7 @@ extension Kernels {
             }
             s *= padded[i]
         }
-        var out = [Float](repeating: 0, count: total)
-        var index = [Int](repeating: 0, count: rank)
-        var src = 0
-        for o in 0..<total {
-            out[o] = v[src]
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                src += strides[d]
-                if index[d] < shape[d] { break }
-                src -= strides[d] * index[d]
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return out
+        return IndexWalk.affine(shape: shape, base: 0, strides: strides).map { v[$0] }
     }
 
     static func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) throws -> Tensor {
