@@ -5,6 +5,11 @@ import KenningModel
 /// Reference kernels: shape, layout, indexing and type ops.
 extension ReferenceOps {
     static func registerTensor(_ table: inout Table) {
+        // Evaluated by constant folding, so a Constant's value is an initializer the other passes can read.
+        table.add("Constant") { node, _ in
+            let value = try NativeSession.constantValue(node)
+            return { _ in [value] }
+        }
         table.add("ConstantOfShape") { node, _ in
             let value: Tensor
             if case let .tensor(t)? = node[attribute: "value"] { value = t } else { value = Tensor(shape: [1], floats: [0]) }

@@ -41,7 +41,7 @@ enum ReferenceOps {
     }()
 
     /// Every op key the reference backend runs.
-    static var keys: Set<String> { Set(table.makers.keys).union(["Constant"]) }
+    static var keys: Set<String> { Set(table.makers.keys) }
 
     /// The kernel of `node`; `KernelError` for an op without one.
     static func kernel(for node: Node, context: Context) throws -> Kernel {
