@@ -10,6 +10,9 @@ extension Kernels {
         guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearest) else {
             throw KernelError(reason: "nearest_mode \"\(nearest)\" is not supported")
         }
+        if mode == "nearest", x.shape.count == 4, g.output[0] == g.input[0], g.output[1] == g.input[1] {
+            return nearest2D(x, g, rounding: nearest)
+        }
         var values = x.floats, shape = x.shape
         for axis in 0..<shape.count where g.output[axis] != g.input[axis] || (mode != "nearest" && g.scales[axis] != 1) {
             let n = g.input[axis], m = g.output[axis]
@@ -17,14 +20,7 @@ extension Kernels {
                 let s = g.source(o, axis: axis)
                 switch mode {
                 case "nearest":
-                    let f = s.rounded(.down)
-                    let i: Float = switch nearest {
-                    case "floor": f
-                    case "ceil": s.rounded(.up)
-                    case "round_prefer_ceil": s - f >= 0.5 ? f + 1 : f
-                    default: s - f > 0.5 ? f + 1 : f
-                    }
-                    return [(min(max(Int(i), 0), n - 1), 1)]
+                    return [(nearestIndex(g, o, axis: axis, rounding: nearest), 1)]
                 case "linear":
                     let c = min(max(s, 0), Float(n - 1))
                     let lo = Int(c.rounded(.down)), r = c - Float(lo)
@@ -59,6 +55,40 @@ extension Kernels {
             shape[axis] = m
         }
         return Tensor(shape: shape, floats: values)
+    }
+
+    /// The source index of output position `o` of `axis` under nearest resizing.
+    static func nearestIndex(_ g: ResizeGeometry, _ o: Int, axis: Int, rounding: String) -> Int {
+        let s = g.source(o, axis: axis), f = s.rounded(.down)
+        let i: Float = switch rounding {
+        case "floor": f
+        case "ceil": s.rounded(.up)
+        case "round_prefer_ceil": s - f >= 0.5 ? f + 1 : f
+        default: s - f > 0.5 ? f + 1 : f
+        }
+        return min(max(Int(i), 0), g.input[axis] - 1)
+    }
+
+    /// Nearest resizing of the two spatial axes of NCHW data: one gather per output row through index tables.
+    static func nearest2D(_ x: Tensor, _ g: ResizeGeometry, rounding: String) -> Tensor {
+        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (g.output[2], g.output[3])
+        let rows = (0..<oh).map { nearestIndex(g, $0, axis: 2, rounding: rounding) }
+        let cols = (0..<ow).map { nearestIndex(g, $0, axis: 3, rounding: rounding) }
+        let xs = x.floats
+        let out = makeFloats(planes * oh * ow) { o in
+            xs.withUnsafeBufferPointer { xb in
+                cols.withUnsafeBufferPointer { cb in
+                    for p in 0..<planes {
+                        for oy in 0..<oh {
+                            let src = xb.baseAddress! + (p * h + rows[oy]) * w, dst = o + (p * oh + oy) * ow
+                            for ox in 0..<ow { dst[ox] = src[cb[ox]] }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1], oh, ow], floats: out)
     }
 
     /// 2-D transposed convolution (ONNX ConvTranspose: groups, strides, dilations, pads or auto_pad, output_padding,
@@ -98,27 +128,30 @@ extension Kernels {
         guard oh > 0, ow > 0 else { throw KernelError(reason: "ConvTranspose output would be empty (\(outSize))") }
         let xs = x.floats, ws = w.floats, bias = b?.floats
         let perGroupIn = c / group
+        let (sy, sx, dy, dx, pt, pl) = (s[0], s[1], d[0], d[1], pads[0], pads[1])
         let out = makeFloats(n * m * oh * ow) { o in
-            parallelFor(n * m, threads: n * m * h * wd * kh * kw * perGroupIn >= 100_000 ? threads : 1) { jobs in
-                for job in jobs {
-                    let (img, oc) = (job / m, job % m)
-                    let g = oc / perGroupOut, local = oc % perGroupOut
-                    let plane = o + job * oh * ow
-                    let initial = bias?[oc] ?? 0
-                    for i in 0..<(oh * ow) { plane[i] = initial }
-                    for ic in (g * perGroupIn)..<((g + 1) * perGroupIn) {
-                        let src = (img * c + ic) * h * wd
-                        for ky in 0..<kh {
-                            for kx in 0..<kw {
-                                let weight = ws[((ic * perGroupOut + local) * kh + ky) * kw + kx]
-                                if weight == 0 { continue }
-                                for iy in 0..<h {
-                                    let oy = iy * s[0] - pads[0] + ky * d[0]
-                                    if oy < 0 || oy >= oh { continue }
-                                    for ix in 0..<wd {
-                                        let ox = ix * s[1] - pads[1] + kx * d[1]
-                                        if ox < 0 || ox >= ow { continue }
-                                        plane[oy * ow + ox] += weight * xs[src + iy * wd + ix]
+            xs.withUnsafeBufferPointer { xb in
+                parallelFor(n * m, threads: n * m * h * wd * kh * kw * perGroupIn >= 100_000 ? threads : 1) { jobs in
+                    for job in jobs {
+                        let (img, oc) = (job / m, job % m)
+                        let g = oc / perGroupOut, local = oc % perGroupOut
+                        let plane = o + job * oh * ow
+                        plane.initialize(repeating: bias?[oc] ?? 0, count: oh * ow)
+                        for ic in (g * perGroupIn)..<((g + 1) * perGroupIn) {
+                            let src = xb.baseAddress! + (img * c + ic) * h * wd
+                            for ky in 0..<kh {
+                                for kx in 0..<kw {
+                                    let weight = ws[((ic * perGroupOut + local) * kh + ky) * kw + kx]
+                                    if weight == 0 { continue }
+                                    // The input columns whose output column falls inside [0, ow).
+                                    let shift = kx * dx - pl
+                                    let ixLo = max(0, (-shift + sx - 1) / sx), ixHi = min(wd, (ow - 1 - shift) / sx + 1)
+                                    if ixLo >= ixHi { continue }
+                                    for iy in 0..<h {
+                                        let oy = iy * sy - pt + ky * dy
+                                        if oy < 0 || oy >= oh { continue }
+                                        let row = src + iy * wd, dst = plane + oy * ow + shift
+                                        for ix in ixLo..<ixHi { dst[ix * sx] += weight * row[ix] }
                                     }
                                 }
                             }
