@@ -94,41 +94,13 @@ extension Kernels {
     /// 2-D transposed convolution (ONNX ConvTranspose: groups, strides, dilations, pads or auto_pad, output_padding,
     /// output_shape), NCHW. Each output channel is computed by one worker.
     static func convTranspose(x: Tensor, w: Tensor, b: Tensor?, node: Node, threads: Int) throws -> Tensor {
-        guard x.shape.count == 4, w.shape.count == 4 else { throw KernelError(reason: "only 2-D ConvTranspose is supported (input \(x.shape), weights \(w.shape))") }
-        let group = node.int("group", default: 1)
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        guard group > 0, w.shape[0] == c, c % group == 0 else {
-            throw KernelError(reason: "weights \(w.shape) with group \(group) do not fit \(c) input channels")
-        }
-        let perGroupOut = w.shape[1], m = perGroupOut * group, (kh, kw) = (w.shape[2], w.shape[3])
-        let s = node.ints("strides") ?? [1, 1], d = node.ints("dilations") ?? [1, 1]
-        let outPad = node.ints("output_padding") ?? [0, 0]
-        var pads = node.ints("pads") ?? [0, 0, 0, 0]
-        let autoPad = node.string("auto_pad") ?? "NOTSET"
-        let inSize = [h, wd], kernel = [kh, kw]
-        /// The output size of axis `i` before padding is taken off.
-        func span(_ i: Int) -> Int {
-            let covered: Int = s[i] * (inSize[i] - 1) + outPad[i]
-            return covered + (kernel[i] - 1) * d[i] + 1
-        }
-        var outSize = (0..<2).map { (i: Int) -> Int in span(i) - pads[i] - pads[i + 2] }
-        let requested = node.ints("output_shape").map { Array($0.suffix(2)) }
-        if requested != nil || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            let target = requested ?? [inSize[0] * s[0], inSize[1] * s[1]]
-            for i in 0..<2 {
-                let total = span(i) - target[i]
-                (pads[i], pads[i + 2]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
-            }
-            outSize = target
-        } else if autoPad == "VALID" {
-            pads = [0, 0, 0, 0]
-            outSize = (0..<2).map(span)
-        }
-        let (oh, ow) = (outSize[0], outSize[1])
-        guard oh > 0, ow > 0 else { throw KernelError(reason: "ConvTranspose output would be empty (\(outSize))") }
+        let geometry = try ConvTransposeGeometry(node: node, input: x.shape, weights: w.shape)
+        let (n, c, h, wd, group, perGroupOut, m) = (geometry.n, geometry.c, geometry.h, geometry.w, geometry.group, geometry.perGroupOut, geometry.m)
+        let (kh, kw, oh, ow) = (geometry.kh, geometry.kw, geometry.oh, geometry.ow)
+        let (sy, sx, dy, dx, pt, pl) = (geometry.strides[0], geometry.strides[1], geometry.dilations[0], geometry.dilations[1],
+                                        geometry.padTop, geometry.padLeft)
         let xs = x.floats, ws = w.floats, bias = b?.floats
         let perGroupIn = c / group
-        let (sy, sx, dy, dx, pt, pl) = (s[0], s[1], d[0], d[1], pads[0], pads[1])
         let out = makeFloats(n * m * oh * ow) { o in
             xs.withUnsafeBufferPointer { xb in
                 parallelFor(n * m, threads: n * m * h * wd * kh * kw * perGroupIn >= 100_000 ? threads : 1) { jobs in

@@ -110,7 +110,8 @@ public final class NativeSession: InferenceSession {
                     }
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "x"), residual: nil)] }
                 } else if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
-                                                                         inputChannelsLast: inCL, outputChannelsLast: outCL) {
+                                                                         threads: self.threads, inputChannelsLast: inCL,
+                                                                         outputChannelsLast: outCL) {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
                     provider = backend.rawValue
                 } else if let layout, layout.channelsLastKernel.contains(index) {
