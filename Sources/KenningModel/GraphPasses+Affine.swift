@@ -60,3 +60,42 @@ extension GraphPasses {
         return nil
     }
 }
+
+extension GraphPasses {
+    /// Folds a scalar `Mul` and/or `Add` that follows a fused convolution's activation (`s · act(x) + b`, the
+    /// "learnable affine" some networks put after every activation) into the node as `activation_affine` = [s, b].
+    /// The native runtime's own attribute: run it only on models the native runtime executes.
+    public static func fuseActivationAffine(_ model: inout Model) -> PassReport {
+        var g = model.graph
+        var fused = 0
+        var index = 0
+        while index < g.nodes.count {
+            defer { index += 1 }
+            guard ["FusedConv", "FusedGemm"].contains(g.nodes[index].opType), g.nodes[index].domain == "com.microsoft",
+                  g.nodes[index][attribute: "activation"] != nil, g.nodes[index][attribute: "activation_affine"] == nil else { continue }
+            var (scale, shift): (Float, Float) = (1, 0)
+            var output = g.nodes[index].outputs[0]
+            while true {
+                let uses = g.useCounts()
+                guard uses[output] == 1, !g.outputs.contains(where: { $0.name == output }),
+                      let ci = g.nodes.firstIndex(where: { $0.presentInputs.contains(output) }),
+                      ["Mul", "Add"].contains(g.nodes[ci].opType), g.nodes[ci].domain.isEmpty, g.nodes[ci].inputs.count == 2,
+                      let k = g.nodes[ci].inputs.first(where: { $0 != output }).flatMap({ g.initializers[$0] }), k.count == 1,
+                      g.nodes[ci].inputs.contains(output)
+                else { break }
+                let v = k.floats[0]
+                if g.nodes[ci].opType == "Mul" { (scale, shift) = (scale * v, shift * v) } else { shift += v }
+                output = g.nodes[ci].outputs[0]
+                g.nodes.remove(at: ci)
+                if ci < index { index -= 1 }
+                fused += 1
+            }
+            if (scale, shift) != (1, 0) || output != g.nodes[index].outputs[0] {
+                g.nodes[index].attributes.append(("activation_affine", .floats([scale, shift])))
+                g.nodes[index].outputs = [output]
+            }
+        }
+        model.graph = g
+        return PassReport(name: "fuse_activation_affine", changes: fused)
+    }
+}

@@ -11,6 +11,18 @@ enum Activation: Equatable {
     case hardSigmoid(Float, Float)
     /// x · min(max(x / 6 + 1/2, 0), 1)
     case hardSwish
+    /// scale · activation(x) + shift (a scalar scale and shift after the activation, folded in).
+    indirect case scaled(Activation, scale: Float, shift: Float)
+
+    /// The fused activation a node carries (`activation`, `activation_params`, and `activation_affine` = [scale, shift]).
+    init(node: Node) throws {
+        let inner = try Activation(name: node.string("activation") ?? "", params: NativeSession.fusedParams(node))
+        if case let .floats(affine)? = node[attribute: "activation_affine"], affine.count == 2 {
+            self = .scaled(inner, scale: affine[0], shift: affine[1])
+        } else {
+            self = inner
+        }
+    }
 
     init(name: String, params: [Float]) throws {
         switch name {
@@ -36,6 +48,7 @@ enum Activation: Equatable {
         case let .leakyRelu(a): return x >= 0 ? x : a * x
         case let .hardSigmoid(a, b): return min(max(a * x + b, 0), 1)
         case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
+        case let .scaled(a, scale, shift): return scale * a.apply(x) + shift
         }
     }
 }

@@ -25,7 +25,8 @@ extension NativeSession {
 
     /// `model` rewritten for `backend`: int8 convolution fusion, constant folding, then (not on `reference`, and not
     /// when every value must stay observable) BatchNormalization and per-channel scale/shift folding, hard swish
-    /// recognition, residual and activation fusion and dead-node removal. `shapes` come from shape inference on `model`; without them the residual fusion is skipped.
+    /// recognition, residual and activation fusion (with a scalar scale and shift after the activation) and dead-node
+    /// removal. `shapes` come from shape inference on `model`; without them the residual fusion is skipped.
     static func optimized(_ model: Model, backend: NativeBackend, keepIntermediates: Bool,
                           shapes: [String: [Int]]?) throws(KenningError) -> Model {
         var model = model
@@ -37,6 +38,7 @@ extension NativeSession {
         _ = GraphPasses.recognizeHardSwish(&model)
         if let shapes { _ = GraphPasses.fuseResiduals(&model, shapes: shapes) }
         _ = GraphPasses.fuseActivations(&model, native: true)
+        _ = GraphPasses.fuseActivationAffine(&model)
         _ = GraphPasses.removeDeadNodes(&model)
         return model
     }

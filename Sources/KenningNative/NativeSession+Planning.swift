@@ -20,12 +20,12 @@ extension NativeSession {
         switch op {
         case "Conv", "com.microsoft.FusedConv":
             guard isBackendConv(node, constants), let w = constant(1) else { return nil }
-            let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
+            let act = try Activation(node: node)
             return try factory.conv(try ConvSpec(node: node, weights: w, bias: constant(2), activation: act),
                                     inputChannelsLast: inputChannelsLast, outputChannelsLast: outputChannelsLast)
         case "Gemm", "com.microsoft.FusedGemm":
             guard let b = constant(1), node.inputs.count < 3 || node.inputs[2].isEmpty || constant(2) != nil else { return nil }
-            let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
+            let act = try Activation(node: node)
             guard let spec = DenseSpec.gemm(node: node, b: b, c: constant(2), activation: act) else { return nil }
             return try factory.dense(spec)
         case "MatMul":

@@ -7,13 +7,13 @@ extension ReferenceOps {
     static func registerNeuralNetwork(_ table: inout Table) {
         table.add("Conv", "com.microsoft.FusedConv") { node, c in
             let threads = c.threads
-            let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
+            let act = try Activation(node: node)
             return { a in [try Kernels.conv(x: try required(a, 0, "X"), w: try required(a, 1, "W"), b: a.count > 2 ? a[2] : nil,
                                             z: a.count > 3 ? a[3] : nil, node: node, activation: act, threads: threads)] }
         }
         table.add("Gemm", "com.microsoft.FusedGemm") { node, c in
             let threads = c.threads
-            let act = try Activation(name: node.string("activation") ?? "", params: fusedParams(node))
+            let act = try Activation(node: node)
             return { a in [try Kernels.gemm(a: try required(a, 0, "A"), b: try required(a, 1, "B"), c: a.count > 2 ? a[2] : nil,
                                             node: node, activation: act, threads: threads)] }
         }

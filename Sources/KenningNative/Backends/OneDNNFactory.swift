@@ -117,19 +117,7 @@ final class OneDNNFactory: OperatorFactory {
 
     /// Post-op attribute for a fused activation (nil when there is none).
     func attributes(_ act: Activation, sum: Bool = false, _ label: String) throws(KenningError) -> dnnl_primitive_attr_t? {
-        let eltwise: [(dnnl_alg_kind_t, Float, Float)]
-        switch act {
-        case .none: eltwise = []
-        case .relu: eltwise = [(dnnl_eltwise_relu, 0, 0)]
-        case let .leakyRelu(a): eltwise = [(dnnl_eltwise_relu, a, 0)]
-        case let .clip(lo, hi):
-            eltwise = [(dnnl_eltwise_clip, max(lo, -Float.greatestFiniteMagnitude), min(hi, Float.greatestFiniteMagnitude))]
-        case .sigmoid: eltwise = [(dnnl_eltwise_logistic, 0, 0)]
-        case .tanh: eltwise = [(dnnl_eltwise_tanh, 0, 0)]
-        // oneDNN 2.6 has no hard sigmoid: alpha · x + beta, then clipped to [0, 1].
-        case let .hardSigmoid(a, b): eltwise = [(dnnl_eltwise_linear, a, b), (dnnl_eltwise_clip, 0, 1)]
-        case .hardSwish: eltwise = [(dnnl_eltwise_hardswish, 0, 0)]
-        }
+        let eltwise = Self.eltwise(act)
         guard sum || !eltwise.isEmpty else { return nil }
         var attr: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", label)
@@ -142,6 +130,22 @@ final class OneDNNFactory: OperatorFactory {
         }
         try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "dnnl_primitive_attr_set_post_ops", label)
         return attr
+    }
+
+    /// The eltwise post-ops (algorithm, alpha, beta) that compute `act`.
+    static func eltwise(_ act: Activation) -> [(dnnl_alg_kind_t, Float, Float)] {
+        switch act {
+        case .none: return []
+        case .relu: return [(dnnl_eltwise_relu, 0, 0)]
+        case let .leakyRelu(a): return [(dnnl_eltwise_relu, a, 0)]
+        case let .clip(lo, hi): return [(dnnl_eltwise_clip, max(lo, -Float.greatestFiniteMagnitude), min(hi, Float.greatestFiniteMagnitude))]
+        case .sigmoid: return [(dnnl_eltwise_logistic, 0, 0)]
+        case .tanh: return [(dnnl_eltwise_tanh, 0, 0)]
+        // oneDNN 2.6 has no hard sigmoid: alpha · x + beta, then clipped to [0, 1].
+        case let .hardSigmoid(a, b): return [(dnnl_eltwise_linear, a, b), (dnnl_eltwise_clip, 0, 1)]
+        case .hardSwish: return [(dnnl_eltwise_hardswish, 0, 0)]
+        case let .scaled(inner, scale, shift): return eltwise(inner) + [(dnnl_eltwise_linear, scale, shift)]
+        }
     }
 
     /// Fills oneDNN-owned memory with the bytes of `values`.
