@@ -115,6 +115,9 @@ public struct PipelineRunner {
                 try IOSpecFile.write(artifact.io, nextTo: save, quantization: IOSpecFile.quantization(nextTo: artifact.path))
                 artifact.path = save
             }
+        } else if test, built.optimizers.isEmpty, inputModel == nil {
+            // No optimizers: the runtime runs the model wrapper's model where it is (Kenning sets the runtime's model
+            // path to it); the file at save_model_path is neither read nor overwritten.
         } else if test, let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
             guard FileManager.default.fileExists(atPath: save) else {
                 throw .badInput("the runtime's model \(save) does not exist", path: "\(runtimePath).parameters.save_model_path",

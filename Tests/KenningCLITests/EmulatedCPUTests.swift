@@ -21,7 +21,7 @@ import Testing
         let optimizers = quantize
             ? #"[{"type": "NativeQuantizer", "parameters": {"compiled_model_path": "\#(model)"}}]"# : "[]"
         return #"""
-        {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}},
+        {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(quantize ? "models/digits-cnn.onnx" : model)", "input_std": 16.0}},
          "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
          "optimizers": \#(optimizers),
          "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(model)", "backend": "\#(backend)", "num_threads": 2}}}
@@ -50,7 +50,8 @@ import Testing
         let confusion = try #require(m["eval_confusion_matrix"] as? [[Int]])
         let accuracy = Double(confusion.indices.map { confusion[$0][$0] }.reduce(0, +)) / Double(confusion.joined().reduce(0, +))
         #expect(accuracy >= 0.97)
-        // The same int8 model on the reference backend (the float simulation of its QDQ graph), on the host.
+        // The same int8 model on the reference backend (the float simulation of its QDQ graph), on the host: with no
+        // optimizers the runtime runs the model wrapper's model, here the int8 file.
         try Self.scenario(dir, model: model, backend: "reference", quantize: false).write(toFile: "\(dir)/r.json", atomically: true, encoding: .utf8)
         let s = try CLI.run(["test", "--json-cfg", "\(dir)/r.json", "--measurements", "\(dir)/r_m.json"])
         #expect(s.status == 0, "\(s.stderr)")

@@ -37,6 +37,44 @@ import Testing
         #expect(metrics["accuracy"]! >= 0.97)
     }
 
+    /// A `.tflite` model as the input: one grid runs it on LiteRT and on the native runtime (through the TFLite importer).
+    @Test func tfliteModelInOneGridOnLiteRTAndNative() throws {
+        try #require(Self.ready, "run scripts/setup-frameworks")
+        let dir = CLI.tempDir()
+        // The trained digits CNN as a .tflite file, written by TFLiteCompiler.
+        let make = "\(dir)/make.json"
+        try #"""
+        {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}},
+         "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+         "optimizers": [{"type": "TFLiteCompiler", "parameters": {"compiled_model_path": "\#(dir)/digits.tflite"}}]}
+        """#.write(toFile: make, atomically: true, encoding: .utf8)
+        let made = try CLI.run(["optimize", "--json-cfg", make])
+        try #require(made.status == 0, "\(made.stderr)")
+        let cfg = "\(dir)/grid.json"
+        try fineTuneConfig(
+            optimizers: "[]",
+            runtime: #"""
+            [{"type": "TFLiteRuntime", "parameters": {"save_model_path": ["\#(dir)/r.tflite"], "num_threads": [1]}},
+             {"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/n.tflite"], "backend": ["onednn", "xnnpack"], "num_threads": [1]}},
+             {"type": "ONNXRuntime", "parameters": {"save_model_path": ["\#(dir)/o.onnx"]}}]
+            """#,
+            parameters: #"{"strategy": "grid_search", "optimizable": ["runtime"], "metric": "inferencetime_mean", "policy": "min"}"#,
+            wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(dir)/digits.tflite", "input_std": 16.0}}"#,
+            extra: #""measurement": {"warmup_runs": 2, "min_runs": 20, "min_time": 0.0},"#
+        ).write(toFile: cfg, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out_all_results.json"))) as! [[String: Any]]
+        #expect(all.map { $0["status"] as? String }.sorted { ($0 ?? "") > ($1 ?? "") } == ["ok", "ok", "ok", "incompatible"], "\(all)")
+        let excluded = all.first { $0["status"] as? String == "incompatible" }
+        #expect((excluded?["reason"] as? String)?.contains("ONNXRuntime cannot run tflite") == true, "\(excluded ?? [:])")
+        // LiteRT and the native runtime run the same file and classify the digits alike.
+        let accuracies = all.filter { $0["status"] as? String == "ok" }.compactMap { ($0["metrics"] as? [String: Any])?["accuracy"] as? Double }
+        #expect(accuracies.count == 3 && accuracies.allSatisfy { $0 >= 0.97 } && Set(accuracies).count == 1, "\(accuracies)")
+        // The wrapper's file was run where it is; nothing was written at the runtimes' save_model_path.
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/r.tflite") && !FileManager.default.fileExists(atPath: "\(dir)/n.tflite"))
+    }
+
     @Test func crashingWorkerFailsOnlyItsPipeline() throws {
         try #require(Self.ready, "run scripts/setup-frameworks")
         let dir = CLI.tempDir()

@@ -2,7 +2,8 @@ import Foundation
 import KenningCore
 import KenningModel
 
-/// Any ONNX image classifier: one image input, one class-score output.
+/// Any ONNX or TFLite image classifier: one image input, one class-score output. The format is the file's own
+/// (a `.tflite` FlatBuffer is TFLite, anything else ONNX); a TFLite model's input is NHWC by definition.
 public struct ONNXImageClassifier: ModelWrapper {
     /// The names of this block's own parameters, with the types they are read as.
     enum Key {
@@ -13,46 +14,46 @@ public struct ONNXImageClassifier: ModelWrapper {
 
     public static let description = BlockDescription(
         kind: .modelWrapper, name: "ONNXImageClassifier",
-        summary: "An ONNX image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output",
+        summary: "An ONNX or TFLite image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output",
         parameters: [
-            ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the .onnx model"),
+            ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the .onnx or .tflite model"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
             ParameterSpec(Key.inputMean, .number, default: 0.0, help: "Subtracted from every raw sample value"),
             ParameterSpec(Key.inputStd, .number, default: 1.0, range: 1e-12...1e12, help: "Divides every value after the mean is subtracted"),
             ParameterSpec(Key.inputLayout, .choice(["NCHW", "NHWC"]), default: "NCHW",
-                          help: "Layout of the model's image input; samples are HWC (or HW for grey images)"),
+                          help: "Layout of the model's image input (a TFLite model's is always NHWC); samples are HWC (or HW for grey images)"),
         ],
-        outputFormats: [.onnx])
+        outputFormats: [.onnx, .tflite])
 
     public let modelPath: String
-    public let format = ModelFormat.onnx
+    public let format: ModelFormat
     public let mean: Float
     public let std: Float
     public let layout: String
 
-    public var framework: FrameworkInfo { FrameworkInfo(name: "onnx", version: "ir") }
+    public var framework: FrameworkInfo { FrameworkInfo(name: format == .tflite ? "tflite" : "onnx", version: format == .tflite ? "flatbuffer" : "ir") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
         mean = Float(p[Key.inputMean])
         std = Float(p[Key.inputStd])
-        layout = p[Key.inputLayout] ?? "NCHW"
+        format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
+        layout = format == .tflite ? "NHWC" : p[Key.inputLayout] ?? "NCHW"
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        let model: Model
+        let io: IOSpec
         do {
-            model = try ONNX.load(path: modelPath)
+            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.load(path: modelPath).ioSpec
         } catch {
             throw error.under("$.parameters.model_path")
         }
-        let io = model.ioSpec
         guard io.inputs.count == 1 else {
             throw .badInput("\(modelPath) has \(io.inputs.count) inputs; an image classifier takes exactly one", file: modelPath,
                             fix: "use a model with a single image input")
         }
         guard !io.outputs.isEmpty else { throw .badInput("\(modelPath) declares no outputs", file: modelPath, fix: "re-export the model") }
-        return ModelArtifact(path: modelPath, format: .onnx, io: io)
+        return ModelArtifact(path: modelPath, format: format, io: io)
     }
 
     public func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {

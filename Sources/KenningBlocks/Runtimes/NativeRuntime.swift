@@ -27,13 +27,13 @@ public struct NativeRuntime: Runtime {
             ParameterSpec(CommonParameter.disablePerformanceMeasurements, .boolean, default: false,
                           help: "Skip CPU and memory sampling during the session"),
         ],
-        inputFormats: [.onnx])
+        inputFormats: [.onnx, .tflite])
 
     public let saveModelPath: String?
     public let threads: Int
     public let backend: NativeBackend
     public let profile: Bool
-    public let inputFormats: [ModelFormat] = [.onnx]
+    public let inputFormats: [ModelFormat] = [.onnx, .tflite]
     public var framework: FrameworkInfo { FrameworkInfo(name: "swift-kenning-native", version: KenningVersion.current) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
@@ -44,8 +44,14 @@ public struct NativeRuntime: Runtime {
     }
 
     public func incompatibility(with artifact: ModelArtifact) -> String? {
-        guard artifact.format == .onnx else { return "NativeRuntime runs onnx models, not \(artifact.format)" }
-        guard let model = try? ONNX.load(path: artifact.path) else { return nil }
+        guard inputFormats.contains(artifact.format) else { return "NativeRuntime runs onnx and tflite models, not \(artifact.format)" }
+        let model: Model
+        do {
+            model = try Self.model(artifact)
+        } catch {
+            // A TFLite model the importer cannot read is incompatible; any other load problem is reported by the run.
+            return artifact.format == .tflite ? error.problems.first?.what : nil
+        }
         let unsupported = NativeOps.unsupportedNodes(in: model)
         if !unsupported.isEmpty {
             return "NativeRuntime has no kernel for op(s) \(Set(unsupported.map(NativeOps.key)).sorted().joined(separator: ", "))"
@@ -53,9 +59,17 @@ public struct NativeRuntime: Runtime {
         return NativeSession.int8Incompatibility(model, backend: backend)
     }
 
+    /// The artifact's model in the graph IR: ONNX as it is, TFLite through the importer.
+    static func model(_ artifact: ModelArtifact) throws(KenningError) -> Model {
+        switch artifact.format {
+        case .onnx: return try ONNX.load(path: artifact.path)
+        case .tflite: return try TFLite.load(path: artifact.path)
+        default: throw .badInput("NativeRuntime cannot load a \(artifact.format) model", fix: "use an onnx or tflite model")
+        }
+    }
+
     public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
-        guard artifact.format == .onnx else { throw .badInput("NativeRuntime cannot load a \(artifact.format) model", fix: "use an onnx model") }
-        let model = try ONNX.load(path: artifact.path)
+        let model = try Self.model(artifact)
         let shapes: [String: [Int]]?
         do {
             shapes = try NativeSession.inferShapes(model)
