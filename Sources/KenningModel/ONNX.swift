@@ -204,7 +204,12 @@ public enum ONNX {
         }
         if external { throw ProtoReader.Malformed(reason: "tensor \"\(name)\" keeps its data in an external file, which is not supported") }
         guard dims.allSatisfy({ $0 >= 0 }) else { throw ProtoReader.Malformed(reason: "negative dimension in tensor \"\(name)\"") }
-        let count = dims.reduce(1, *)
+        var count = 1
+        for d in dims {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= 1 << 40 else { throw ProtoReader.Malformed(reason: "tensor \"\(name)\" has an impossible shape \(dims)") }
+            count = product
+        }
         guard let et = ElementType(onnxCode: type) else { throw ProtoReader.Malformed(reason: "unknown data type \(type) in \"\(name)\"") }
         func check(_ n: Int) throws {
             guard n == count else {
@@ -217,6 +222,7 @@ public enum ONNX {
             try check(values.count)
             return (name, Tensor(shape: dims, floats: values))
         case .float64:
+            guard (raw?.count ?? 0) % 8 == 0 else { throw ProtoReader.Malformed(reason: "raw data of \"\(name)\" has a bad length") }
             let values = raw.map { b in stride(from: b.startIndex, to: b.endIndex, by: 8).map { i in
                 var v: UInt64 = 0
                 for k in 0..<8 { v |= UInt64(b[i + k]) << (8 * UInt64(k)) }

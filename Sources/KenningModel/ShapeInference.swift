@@ -44,6 +44,7 @@ public enum ShapeInference {
                 } catch let missing as ShapeError where missing.noRule && evaluate != nil {
                     outs = try placeholderShapes(node, ins, constants: constants, opset: opset, evaluate: evaluate!)
                 }
+                for s in outs { try checkPlausible(s) }
                 for (name, s) in zip(node.outputs, outs) where !name.isEmpty { shapes[name] = s }
                 if node.opType == "Constant", case let .tensor(t)? = node[attribute: "value"] { constants[node.outputs[0]] = t }
             } catch let reason as ShapeError {
@@ -95,6 +96,25 @@ public enum ShapeInference {
         }
     }
 
+    /// Strides, dilations and pads of a 2-D window op, checked (two positive strides and dilations, four pads ≥ 0).
+    static func window(_ n: Node) throws -> (strides: [Int], dilations: [Int], pads: [Int]) {
+        let s = n.ints("strides") ?? [1, 1], d = n.ints("dilations") ?? [1, 1], p = n.ints("pads") ?? [0, 0, 0, 0]
+        guard s.count == 2, d.count == 2, p.count == 4, s.allSatisfy({ $0 > 0 }), d.allSatisfy({ $0 > 0 }), p.allSatisfy({ $0 >= 0 }) else {
+            throw ShapeError(text: "strides \(s), dilations \(d) and pads \(p) are not a valid 2-D window")
+        }
+        return (s, d, p)
+    }
+
+    /// Rejects a shape no tensor can have: a negative dimension, or more elements than any machine holds.
+    static func checkPlausible(_ shape: [Int]) throws {
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow, product <= 1 << 40 else { throw ShapeError(text: "impossible shape \(shape)") }
+            count = product
+        }
+    }
+
     static func need(_ ins: [[Int]?], _ i: Int) throws -> [Int] {
         guard i < ins.count, let s = ins[i] else { throw ShapeError(text: "input \(i) is missing") }
         return s
@@ -137,15 +157,15 @@ public enum ShapeInference {
                 throw ShapeError(text: "input has \(x[1]) channels but weights \(w) with group \(group) expect \(w[1] * group)")
             }
             if ins.count > 2, let b = ins[2], b != [w[0]] { throw ShapeError(text: "bias shape \(b) does not match \(w[0]) output channels") }
-            let s = n.ints("strides") ?? [1, 1], d = n.ints("dilations") ?? [1, 1], p = n.ints("pads") ?? [0, 0, 0, 0]
+            let (s, d, p) = try window(n)
             let ap = n.string("auto_pad") ?? "NOTSET"
             let out = [x[0], w[0], spatial(x[2], w[2], s[0], d[0], p[0], p[2], ap, ceil: false), spatial(x[3], w[3], s[1], d[1], p[1], p[3], ap, ceil: false)]
             guard out[2] > 0, out[3] > 0 else { throw ShapeError(text: "the output would be empty") }
             return [out]
         case "MaxPool", "AveragePool":
             let x = try need(ins, 0)
-            guard x.count == 4, let k = n.ints("kernel_shape"), k.count == 2 else { throw ShapeError(text: "only 2-D pooling is supported") }
-            let s = n.ints("strides") ?? [1, 1], d = n.ints("dilations") ?? [1, 1], p = n.ints("pads") ?? [0, 0, 0, 0]
+            guard x.count == 4, let k = n.ints("kernel_shape"), k.count == 2, k.allSatisfy({ $0 > 0 }) else { throw ShapeError(text: "only 2-D pooling is supported") }
+            let (s, d, p) = try window(n)
             let ap = n.string("auto_pad") ?? "NOTSET", c = n.int("ceil_mode", default: 0) == 1
             let out = [x[0], x[1], spatial(x[2], k[0], s[0], d[0], p[0], p[2], ap, ceil: c), spatial(x[3], k[1], s[1], d[1], p[1], p[3], ap, ceil: c)]
             guard out[2] > 0, out[3] > 0 else { throw ShapeError(text: "the output would be empty") }
@@ -166,6 +186,7 @@ public enum ShapeInference {
         case "MatMul":
             var a = try need(ins, 0), b = try need(ins, 1)
             let av = a.count == 1, bv = b.count == 1
+            guard !a.isEmpty, !b.isEmpty else { throw ShapeError(text: "MatMul of a scalar") }
             if av { a = [1] + a }
             if bv { b = b + [1] }
             guard a[a.count - 1] == b[b.count - 2] else { throw ShapeError(text: "inner dimensions differ") }
@@ -233,6 +254,7 @@ public enum ShapeInference {
             var ax = n.int("axis", default: 0)
             if ax < 0 { ax += first.count }
             var out = first
+            guard ax >= 0, ax < first.count else { throw ShapeError(text: "axis \(n.int("axis", default: 0)) out of range for rank \(first.count)") }
             out[ax] = 0
             for s in shapes {
                 guard s.count == first.count, (0..<s.count).allSatisfy({ $0 == ax || s[$0] == first[$0] }) else {
@@ -256,7 +278,11 @@ public enum ShapeInference {
             guard let axes else { throw ShapeError(text: "Unsqueeze needs axes") }
             var out = x
             let rank = x.count + axes.count
-            for ax in axes.map({ $0 < 0 ? $0 + rank : $0 }).sorted() { out.insert(1, at: min(ax, out.count)) }
+            let normalized = axes.map { $0 < 0 ? $0 + rank : $0 }
+            guard normalized.allSatisfy({ $0 >= 0 && $0 < rank }), Set(normalized).count == normalized.count else {
+                throw ShapeError(text: "axes \(axes) do not fit rank \(rank)")
+            }
+            for ax in normalized.sorted() { out.insert(1, at: min(ax, out.count)) }
             return [out]
         default:
             throw ShapeError(text: "no shape rule for op \(n.opType)", noRule: true)

@@ -32,11 +32,19 @@ public enum TFLite {
         try reading(path) { importer in try importer.model() }
     }
 
+    /// Reads a TFLite model from its bytes (`path` names it in messages).
+    public static func decode(_ bytes: [UInt8], path: String = "<bytes>") throws(KenningError) -> Model {
+        try reading(bytes, path) { importer in try importer.model() }
+    }
+
     private static func reading<T>(_ path: String, _ body: (inout TFLiteImporter) throws -> T) throws(KenningError) -> T {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .badInput("model file not found: \(path)", file: path, fix: "check the model path")
         }
-        let bytes = [UInt8](data)
+        return try reading([UInt8](data), path, body)
+    }
+
+    private static func reading<T>(_ bytes: [UInt8], _ path: String, _ body: (inout TFLiteImporter) throws -> T) throws(KenningError) -> T {
         guard isTFLite(bytes) else {
             throw .badInput("\(path) is not a TFLite model (no \"TFL3\" identifier)", file: path, fix: "give a .tflite file written by a TFLite converter")
         }

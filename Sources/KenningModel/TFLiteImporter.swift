@@ -129,7 +129,12 @@ struct TFLiteImporter {
     /// A constant tensor's values (float16 widened to float32).
     func decode(_ t: TensorInfo) throws -> Tensor {
         guard let range = t.data else { throw Unsupported(reason: "tensor \(t.name) has no data") }
-        let count = t.shape.reduce(1, *)
+        var count = 1
+        for d in t.shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow, product <= range.count else { throw FlatBuffer.Malformed(reason: "tensor \(t.name) has an impossible shape \(t.shape)") }
+            count = product
+        }
         func read<T: FixedWidthInteger>(_: T.Type) throws -> [T] {
             let width = MemoryLayout<T>.size
             guard range.count >= count * width else { throw FlatBuffer.Malformed(reason: "tensor \(t.name) \(t.shape) needs \(count * width) bytes, has \(range.count)") }
