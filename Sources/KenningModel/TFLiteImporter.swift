@@ -201,26 +201,8 @@ struct TFLiteImporter {
     }
 
     static func transposed(_ t: Tensor, _ perm: [Int]) throws -> Tensor {
-        guard perm.count == t.shape.count else { throw Unsupported(reason: "cannot transpose \(t.shape) by \(perm)") }
-        let shape = perm.map { t.shape[$0] }
-        var strides = [Int](repeating: 1, count: t.shape.count)
-        for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
-        var out = [Float](repeating: 0, count: t.count)
-        let v = t.floats
-        var index = [Int](repeating: 0, count: shape.count)
-        for o in 0..<t.count {
-            var src = 0
-            for d in 0..<shape.count { src += index[d] * strides[perm[d]] }
-            out[o] = v[src]
-            var d = shape.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return Tensor(shape: shape, floats: out)
+        guard let y = t.permuted(perm) else { throw Unsupported(reason: "cannot transpose \(t.shape) by \(perm)") }
+        return y
     }
 
     /// TFLite's fused activation codes as nodes after `value`.

@@ -26,28 +26,9 @@ extension Kernels {
     }
 
     static func transpose(_ x: Tensor, perm: [Int]?) throws -> Tensor {
-        let rank = x.shape.count
-        let p = perm ?? Array((0..<rank).reversed())
-        guard p.sorted() == Array(0..<rank) else { throw KernelError(reason: "perm \(p) is not a permutation of \(rank) axes") }
-        let outShape = p.map { x.shape[$0] }
-        var inStrides = [Int](repeating: 1, count: rank)
-        for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * x.shape[i + 1] }
-        let v = x.floats
-        var out = [Float](repeating: 0, count: v.count)
-        var index = [Int](repeating: 0, count: rank)
-        for o in 0..<v.count {
-            var src = 0
-            for d in 0..<rank { src += index[d] * inStrides[p[d]] }
-            out[o] = v[src]
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < outShape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return Tensor(shape: outShape, floats: out)
+        let p = perm ?? Array((0..<x.shape.count).reversed())
+        guard let y = x.permuted(p) else { throw KernelError(reason: "perm \(p) is not a permutation of \(x.shape.count) axes") }
+        return y
     }
 
     static func concat(_ xs: [Tensor], axis: Int) throws -> Tensor {
