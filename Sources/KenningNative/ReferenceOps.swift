@@ -54,5 +54,4 @@ enum ReferenceOps {
         try NativeSession.required(args, i, what)
     }
 
-    static func fusedParams(_ node: Node) -> [Float] { NativeSession.fusedParams(node) }
 }
