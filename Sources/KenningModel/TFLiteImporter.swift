@@ -229,7 +229,10 @@ struct TFLiteImporter {
     }
 
     /// Maps an NHWC axis to its NCHW position.
-    static func nchwAxis(_ axis: Int) -> Int { [0, 2, 3, 1][axis] }
+    static func nchwAxis(_ axis: Int) throws -> Int {
+        guard (0..<4).contains(axis) else { throw Unsupported(reason: "axis \(axis) is out of range for a 4-D tensor") }
+        return [0, 2, 3, 1][axis]
+    }
 
     // MARK: Operators
 
@@ -247,6 +250,7 @@ struct TFLiteImporter {
             constants[out] = try dequantized(c, tensors[x])
         case 3, 4:  // CONV_2D, DEPTHWISE_CONV_2D
             let depthwise = code == 4
+            guard rank(try input(0)) == 4, rank(out) == 4 else { throw Unsupported(reason: "a 2-D convolution needs 4-D input and output tensors") }
             let x = try value(try input(0), .nchw)
             guard let w = constants[try input(1)], w.shape.count == 4 else { throw Unsupported(reason: "convolution weights must be a constant") }
             let slots = depthwise ? (pad: 0, sw: 1, sh: 2, act: 4, dw: 5, dh: 6) : (pad: 0, sw: 1, sh: 2, act: 3, dw: 4, dh: 5)
@@ -264,6 +268,7 @@ struct TFLiteImporter {
             let y = emit("Conv", conv, attrs)
             define(out, try activation(Int(try option(options, slots.act, Int8(0))), after: y, named: fresh(outName)), .nchw)
         case 1, 17:  // AVERAGE_POOL_2D, MAX_POOL_2D
+            guard rank(try input(0)) == 4 else { throw Unsupported(reason: "2-D pooling needs a 4-D input") }
             let x = try value(try input(0), .nchw)
             let attrs: [(String, AttributeValue)] = [
                 ("kernel_shape", .ints([Int(try option(options, 4, Int32(1))), Int(try option(options, 3, Int32(1)))])),
@@ -345,14 +350,14 @@ struct TFLiteImporter {
             if axis < 0 { axis += rank(out) }
             let layout: Layout = rank(out) == 4 ? .nchw : .native
             let values = try parts.map { try value($0, layout) }
-            let y = emit("Concat", values, [("axis", .int(layout == .nchw ? Self.nchwAxis(axis) : axis))])
+            let y = emit("Concat", values, [("axis", .int(layout == .nchw ? try Self.nchwAxis(axis) : axis))])
             define(out, try activation(Int(try option(options, 1, Int8(0))), after: y, named: nil), layout)
         case 40:  // MEAN
             let x = try input(0)
             let keep = try option(options, 0, UInt8(0)) != 0
             var axes = try ints(try input(1), "MEAN's axes").map { $0 < 0 ? $0 + rank(x) : $0 }
             let layout: Layout = rank(x) == 4 && keep ? .nchw : .native
-            if layout == .nchw { axes = axes.map(Self.nchwAxis) }
+            if layout == .nchw { axes = try axes.map(Self.nchwAxis) }
             define(out, emit("ReduceMean", [try value(x, layout)], [("axes", .ints(axes)), ("keepdims", .int(keep ? 1 : 0))]), layout)
         case 43:  // SQUEEZE
             let x = try input(0)
