@@ -1,13 +1,23 @@
 /// Reordering a tensor's axes.
 extension Tensor {
+    /// Row-major strides of `shape`.
+    public static func strides(of shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var s = 1
+        for d in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[d] = s
+            s *= shape[d]
+        }
+        return strides
+    }
+
     /// The tensor with its axes in the order `perm` (output axis `d` is input axis `perm[d]`), as float values; nil when
     /// `perm` is not a permutation of the axes.
     public func permuted(_ perm: [Int]) -> Tensor? {
         let rank = shape.count
         guard perm.sorted() == Array(0..<rank) else { return nil }
         let outShape = perm.map { shape[$0] }
-        var inStrides = [Int](repeating: 1, count: rank)
-        for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
+        let inStrides = Tensor.strides(of: shape)
         let v = floats
         var out = [Float](repeating: 0, count: v.count)
         var index = [Int](repeating: 0, count: rank)

@@ -121,8 +121,7 @@ public struct PipelineRunner {
         } else if test, let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
             guard FileManager.default.fileExists(atPath: save) else {
                 throw .badInput("the runtime's model \(save) does not exist", path: "\(runtimePath).parameters.save_model_path",
-                                fix: built.optimizers.isEmpty ? "set save_model_path to the model, or run `kenning optimize test`"
-                                    : "run `kenning optimize test` to create it")
+                                fix: "run `kenning optimize test` to create it")
             }
             artifact.path = save
             // The runtime's file is the last optimizer's product: its format and IO spec, not the wrapper's.

@@ -17,7 +17,7 @@ struct LayoutPlan {
     private(set) var channelsLastKernel: Set<Int> = []
 
     static let unary: Set<String> = Set(["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Dropout", "Neg", "Abs"])
-        .union(ReferenceOps.unaryMath.keys.filter { $0 != "IsNaN" })
+        .union(ReferenceOps.unaryMath.keys)
     static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"]
 
     /// Plans `nodes` (in execution order) given every value's shape.

@@ -50,18 +50,19 @@ extension ReferenceOps {
         "Tan": { _ in { tanf($0) } },
         "Atan": { _ in { atanf($0) } },
         "Sign": { _ in { $0 > 0 ? 1 : $0 < 0 ? -1 : 0 } },
-        "IsNaN": { _ in { $0.isNaN ? 1 : 0 } },
     ]
 
     static func registerMath(_ table: inout Table) {
         for (op, make) in unaryMath {
             table.add(op) { node, _ in
                 let f = make(node)
-                return { a in
-                    let x = try required(a, 0, "X")
-                    let y = Kernels.unary(x, f)
-                    return [op == "IsNaN" ? Tensor(shape: y.shape, ints: y.ints) : y]
-                }
+                return { a in [Kernels.unary(try required(a, 0, "X"), f)] }
+            }
+        }
+        table.add("IsNaN") { _, _ in
+            { a in
+                let x = try required(a, 0, "X")
+                return [Tensor(shape: x.shape, ints: x.floats.map { $0.isNaN ? 1 : 0 })]
             }
         }
         table.add("Neg") { _, _ in { a in [Kernels.keepingIntegers(try required(a, 0, "X"), { -$0 }, { -$0 })] } }
@@ -110,15 +111,10 @@ extension ReferenceOps {
                 let shape = try Kernels.broadcastShape(try Kernels.broadcastShape(condition.shape, x.shape), y.shape)
                 let count = shape.reduce(1, *)
                 let c = try Kernels.broadcastTo(condition, shape: shape)
-                func offsets(_ t: Tensor) -> [Int] {
-                    let padded = Array(repeating: 1, count: shape.count - t.shape.count) + t.shape
-                    let own = Tensor.strides(of: padded)
-                    return IndexWalk.affine(shape: shape, base: 0, strides: (0..<shape.count).map { padded[$0] == 1 ? 0 : own[$0] })
-                }
-                let xo = offsets(x), yo = offsets(y)
+                let xs = Kernels.broadcastCopy(x, to: shape), ys = Kernels.broadcastCopy(y, to: shape)
                 // Every chosen element is taken from X or Y by position, so the element type of X is kept.
-                let merged = x.elementType == y.elementType ? x.appending(y) : Tensor(shape: [x.count + y.count], floats: x.floats + y.floats)
-                let picks = (0..<count).map { c[$0] != 0 ? xo[$0] : x.count + yo[$0] }
+                let merged = x.elementType == y.elementType ? xs.appending(ys) : Tensor(shape: [2 * count], floats: xs.floats + ys.floats)
+                let picks = (0..<count).map { c[$0] != 0 ? $0 : count + $0 }
                 return [merged.picking(picks, shape: shape)]
             }
         }

@@ -13,17 +13,6 @@ extension Tensor {
         case .float, .float16: return Tensor(shape: shape, floats: pick(floats, Float(fill)))
         }
     }
-
-    /// Row-major strides of `shape`.
-    static func strides(of shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var s = 1
-        for d in stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[d] = s
-            s *= shape[d]
-        }
-        return strides
-    }
 }
 
 /// Offsets into a source tensor for every element of an output of `shape`, in row-major order.
