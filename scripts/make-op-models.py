@@ -206,6 +206,68 @@ def operator_cases():
                       [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
                        helper.make_node("HardSigmoid", ["c"], ["h"], alpha=1 / 6, beta=0.5), helper.make_node("Mul", ["c", "h"], ["y"])],
                       ["y"], inits=[const("w", rng("hsw").normal(0, 0.3, [8, 8, 3, 3])), const("b", rng("hsb").normal(0, 0.3, [8]))]))
+    cases += recurrent_and_selection_cases()
+    return cases
+
+
+def recurrent_and_selection_cases():
+    """Recurrent layers in their variants, Einsum's attention and reduction forms, TopK, NonZero, Size and If."""
+    cases = []
+    h = 5
+
+    def recurrent(name, op, gates, direction="forward", extra_inputs=(), seq=4, batch=2, features=3, **attrs):
+        dirs = 2 if direction == "bidirectional" else 1
+        r = rng(name)
+        inits = [const("W", r.uniform(-0.6, 0.6, [dirs, gates * h, features])), const("R", r.uniform(-0.6, 0.6, [dirs, gates * h, h])),
+                 const("B", r.uniform(-0.3, 0.3, [dirs, 2 * gates * h]))]
+        inputs = ["x", "W", "R", "B"]
+        for input_name, value, dtype in extra_inputs:
+            inputs.append(input_name)
+            if value is not None:
+                inits.append(const(input_name, value, dtype))
+        outputs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+        return Case(name, [seq, batch, features], [helper.make_node(op, inputs, outputs, hidden_size=h, direction=direction, **attrs)],
+                    outputs, inits=inits)
+
+    cases.append(recurrent("op_RNN", "RNN", 1))
+    cases.append(recurrent("op_GRU_reset_first", "GRU", 3, direction="reverse",
+                           extra_inputs=[("L", [4, 2], np.int32), ("H0", rng("h0").normal(0, 0.5, [1, 2, h]), np.float32)]))
+    cases.append(recurrent("op_GRU_bidirectional_linear", "GRU", 3, direction="bidirectional", linear_before_reset=1))
+    cases.append(recurrent("op_LSTM_peepholes_lengths", "LSTM", 4, direction="bidirectional",
+                           extra_inputs=[("L", [3, 4], np.int32), ("H0", rng("lh").normal(0, 0.5, [2, 2, h]), np.float32),
+                                         ("C0", rng("lc").normal(0, 0.5, [2, 2, h]), np.float32),
+                                         ("P", rng("lp").normal(0, 0.5, [2, 3 * h]), np.float32)]))
+    cases.append(recurrent("op_LSTM_clip_activations", "LSTM", 4, clip=1.5, activations=["HardSigmoid", "Tanh", "Relu"],
+                           activation_alpha=[0.25], activation_beta=[0.45]))
+    # Einsum: attention's forms, a transpose, a diagonal, a reduction and an implicit output with broadcasting.
+    for i, (equation, shape, other) in enumerate([("bhqd,bhkd->bhqk", [2, 3, 6, 5], [2, 3, 4, 5]),
+                                                  ("bhqk,bhkd->bhqd", [2, 3, 6, 5], [2, 3, 5, 4]),
+                                                  ("...qd,...kd->...qk", [2, 3, 6, 5], [2, 3, 4, 5]),
+                                                  ("bijk->bkji", [2, 3, 4, 5], None), ("biik->bik", [2, 4, 4, 3], None),
+                                                  ("bijk->b", [2, 3, 4, 5], None), ("bijk,k", [2, 3, 4, 5], [5])]):
+        inits = [const("o", rng(equation).normal(0, 1, other))] if other else []
+        cases.append(Case(f"op_Einsum_{i}", shape, [helper.make_node("Einsum", ["x", "o"] if other else ["x"], ["y"], equation=equation)],
+                          ["y"], inits=inits, opset=12))
+    cases.append(Case("op_TopK_largest", [2, 3, 4, 5], [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=2),
+                                                        helper.make_node("Cast", ["i"], ["fi"], to=TensorProto.FLOAT)], ["v", "fi"],
+                      inits=[const("k", [3], np.int64)]))
+    cases.append(Case("op_TopK_smallest_ties", [2, 3, 4, 5], [helper.make_node("Round", ["x"], ["r"]),
+                                                              helper.make_node("TopK", ["r", "k"], ["v", "i"], axis=-1, largest=0),
+                                                              helper.make_node("Cast", ["i"], ["fi"], to=TensorProto.FLOAT)], ["v", "fi"],
+                      inits=[const("k", [2], np.int64)]))
+    cases.append(Case("op_NonZero", [2, 3, 4, 5], [helper.make_node("Greater", ["x", "z"], ["p"]), helper.make_node("NonZero", ["p"], ["n"]),
+                                                   helper.make_node("Cast", ["n"], ["y"], to=TensorProto.FLOAT)], ["y"],
+                      inits=[const("z", 1.5)]))
+    cases.append(Case("op_Size", [2, 3, 4, 5], [helper.make_node("Size", ["x"], ["n"]), helper.make_node("Cast", ["n"], ["f"], to=TensorProto.FLOAT),
+                                                helper.make_node("Mul", ["x", "f"], ["y"])], ["y"]))
+    # If on a condition the planner resolves (the input's rank), each branch reading the outer scope.
+    then_branch = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["t"])], "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)],
+                                    [const("two", 2.0)])
+    else_branch = helper.make_graph([helper.make_node("Neg", ["x"], ["e"])], "else", [], [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
+    cases.append(Case("op_If_on_shape", [2, 3, 4, 5],
+                      [helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Size", ["s"], ["rank"]), helper.make_node("Equal", ["rank", "four"], ["c"]),
+                       helper.make_node("If", ["c"], ["y"], then_branch=then_branch, else_branch=else_branch)], ["y"],
+                      inits=[const("four", 4, np.int64)]))
     return cases
 
 

@@ -9,4 +9,6 @@ public enum AttributeValue: Sendable, Equatable {
     case floats([Float])
     case strings([String])
     case tensor(Tensor)
+    /// A subgraph (If's branches, Loop's body).
+    case graph(Graph)
 }

@@ -36,6 +36,19 @@ public struct Graph: Sendable, Equatable {
         initializerOrder.removeAll { $0 == name }
     }
 
+    /// Values this graph reads that neither its nodes, inputs nor initializers provide: those of enclosing scopes
+    /// (for a subgraph), at any depth of nesting.
+    public var outerReferences: Set<String> {
+        var local = Set(initializers.keys).union(inputs.map(\.name))
+        for node in nodes { local.formUnion(node.outputs) }
+        var read = Set<String>()
+        for node in nodes {
+            read.formUnion(node.presentInputs)
+            read.formUnion(node.capturedInputs)
+        }
+        return read.subtracting(local)
+    }
+
     /// Nodes ordered so every node follows the producers of its inputs; fails on a cycle or a missing value.
     public func topologicallySorted() throws(KenningError) -> [Node] {
         var available = Set(initializers.keys).union(inputs.map(\.name))
@@ -47,7 +60,7 @@ public struct Graph: Sendable, Equatable {
             var progressed = false
             var rest: [Node] = []
             for node in pending {
-                if node.inputs.allSatisfy(available.contains) {
+                if node.inputs.allSatisfy(available.contains), node.subgraphs.isEmpty || node.capturedInputs.isSubset(of: available) {
                     ordered.append(node)
                     available.formUnion(node.outputs)
                     progressed = true

@@ -57,6 +57,21 @@ public struct Node: Sendable, Equatable {
     /// Human-readable reference used in error messages.
     public var label: String { "node \"\(name.isEmpty ? outputs.first ?? "?" : name)\" (\(opType))" }
 
+    /// The subgraphs among the attributes (If's branches), with their attribute names.
+    public var subgraphs: [(String, Graph)] {
+        attributes.compactMap { name, value in
+            if case let .graph(g) = value { return (name, g) }
+            return nil
+        }
+    }
+
+    /// Values of enclosing scopes that this node's subgraphs read (at any depth): inputs in all but name.
+    public var capturedInputs: Set<String> {
+        var captured = Set<String>()
+        for (_, g) in subgraphs { captured.formUnion(g.outerReferences) }
+        return captured
+    }
+
     /// Names of real inputs (ONNX marks an omitted optional input with an empty name).
     public var presentInputs: [String] { inputs.filter { !$0.isEmpty } }
 }

@@ -57,7 +57,10 @@ public enum ONNX {
         }
     }
 
-    static func decodeGraph(_ bytes: ArraySlice<UInt8>, context: inout String) throws -> Graph {
+    /// Subgraphs nest at most this deep (If within If …); deeper is rejected rather than recursed into.
+    static let maxSubgraphDepth = 16
+
+    static func decodeGraph(_ bytes: ArraySlice<UInt8>, context: inout String, depth: Int = 0) throws -> Graph {
         var r = ProtoReader(bytes)
         var g = Graph(name: "", nodes: [], initializers: [], inputs: [], outputs: [])
         var inits: [(String, Tensor)] = []
@@ -65,7 +68,7 @@ public enum ONNX {
             switch field {
             case 1:
                 context = "node #\(g.nodes.count)"
-                let node = try decodeNode(try value.bytes(), context: &context)
+                let node = try decodeNode(try value.bytes(), context: &context, depth: depth)
                 g.nodes.append(node)
             case 2: g.name = try value.string()
             case 5:
@@ -86,7 +89,7 @@ public enum ONNX {
         return g
     }
 
-    static func decodeNode(_ bytes: ArraySlice<UInt8>, context: inout String) throws -> Node {
+    static func decodeNode(_ bytes: ArraySlice<UInt8>, context: inout String, depth: Int) throws -> Node {
         var r = ProtoReader(bytes)
         var n = Node(name: "", opType: "", inputs: [], outputs: [])
         while let (field, value) = try r.next() {
@@ -99,7 +102,7 @@ public enum ONNX {
             case 4: n.opType = try value.string()
             case 7: n.domain = try value.string()
             case 5:
-                if let a = try decodeAttribute(try value.bytes(), context: context) { n.attributes.append(a) }
+                if let a = try decodeAttribute(try value.bytes(), context: context, depth: depth) { n.attributes.append(a) }
             default: break
             }
         }
@@ -107,11 +110,11 @@ public enum ONNX {
         return n
     }
 
-    static func decodeAttribute(_ bytes: ArraySlice<UInt8>, context: String) throws -> (String, AttributeValue)? {
+    static func decodeAttribute(_ bytes: ArraySlice<UInt8>, context: String, depth: Int) throws -> (String, AttributeValue)? {
         var r = ProtoReader(bytes)
         var name = ""
         var type = 0
-        var f: Float = 0, i = 0, s = "", t: Tensor?
+        var f: Float = 0, i = 0, s = "", t: Tensor?, g: Graph?
         var floats: [Float] = [], ints: [Int] = [], strings: [String] = []
         var ctx = context
         while let (field, value) = try r.next() {
@@ -125,7 +128,13 @@ public enum ONNX {
             case 7: floats += try value.floats()
             case 8: ints += try value.ints().map { Int($0) }
             case 9: strings.append(try value.string())
-            case 6, 11: throw ProtoReader.Malformed(reason: "subgraph attribute \"\(name)\" is not supported (in \(context))")
+            case 6:
+                guard depth < maxSubgraphDepth else {
+                    throw ProtoReader.Malformed(reason: "subgraphs nested more than \(maxSubgraphDepth) deep (in \(context))")
+                }
+                var inner = "subgraph \"\(name)\" of \(context)"
+                g = try decodeGraph(try value.bytes(), context: &inner, depth: depth + 1)
+            case 11: throw ProtoReader.Malformed(reason: "lists of subgraphs (attribute \"\(name)\") are not supported (in \(context))")
             default: break
             }
         }
@@ -134,6 +143,7 @@ public enum ONNX {
         case 2: return (name, .int(i))
         case 3: return (name, .string(s))
         case 4: return t.map { (name, .tensor($0)) }
+        case 5: return g.map { (name, .graph($0)) }
         case 6: return (name, .floats(floats))
         case 7: return (name, .ints(ints))
         case 8: return (name, .strings(strings))
@@ -317,6 +327,7 @@ public enum ONNX {
                 case let .floats(fs): for f in fs { a.float(7, f) }; a.int(20, 6)
                 case let .ints(isv): for i in isv { a.int(8, Int64(i)) }; a.int(20, 7)
                 case let .strings(ss): for s in ss { a.string(9, s) }; a.int(20, 8)
+                case let .graph(g): a.message(6) { encodeGraph(g, into: &$0) }; a.int(20, 5)
                 }
             }
         }

@@ -6,6 +6,18 @@ public enum ShapeInference {
     /// `evaluate`, when given, computes nodes whose inputs are all constant (weights built by ConstantOfShape,
     /// Shape → Gather → Concat → Reshape chains), so shapes that depend on them are known.
     public static func infer(_ model: Model, inputShapes: [String: [Int]], evaluate: NodeEvaluator? = nil) throws(KenningError) -> [String: [Int]] {
+        try propagate(model, inputShapes: inputShapes, evaluate: evaluate, partial: false).shapes
+    }
+
+    /// The shapes and constant values known before the first unresolved node (an If not yet inlined, or a node that
+    /// reads from one): such nodes are skipped rather than reported, so control flow can be resolved step by step.
+    public static func inferPartially(_ model: Model, inputShapes: [String: [Int]],
+                                      evaluate: NodeEvaluator?) throws(KenningError) -> (shapes: [String: [Int]], constants: [String: Tensor]) {
+        try propagate(model, inputShapes: inputShapes, evaluate: evaluate, partial: true)
+    }
+
+    static func propagate(_ model: Model, inputShapes: [String: [Int]], evaluate: NodeEvaluator?,
+                          partial: Bool) throws(KenningError) -> (shapes: [String: [Int]], constants: [String: Tensor]) {
         var shapes: [String: [Int]] = [:]
         var constants = model.graph.initializers
         for (name, t) in model.graph.initializers { shapes[name] = t.shape }
@@ -22,6 +34,7 @@ public enum ShapeInference {
         let opset = model.defaultOpset
         for node in try model.graph.topologicallySorted() {
             let ins = node.inputs.map { $0.isEmpty ? nil : shapes[$0] }
+            if partial, !node.subgraphs.isEmpty || zip(node.inputs, ins).contains(where: { !$0.0.isEmpty && $0.1 == nil }) { continue }
             if node.opType == "Shape", let x = ins.first ?? nil, node[attribute: "start"] == nil, node[attribute: "end"] == nil {
                 constants[node.outputs[0]] = Tensor(shape: [x.count], ints: x.map { Int64($0) })
                 shapes[node.outputs[0]] = [x.count]
@@ -54,7 +67,7 @@ public enum ShapeInference {
                 throw .badInput("invalid model: \(node.label): \(error)")
             }
         }
-        return shapes
+        return (shapes, constants)
     }
 
     struct ShapeError: Error {
@@ -151,7 +164,22 @@ public enum ShapeInference {
             return try outputShapes(conv, [ins.first ?? nil, ins.count > 3 ? ins[3] : nil], constants: constants, opset: opset)
         case "Conv", "FusedConv":
             let x = try need(ins, 0), w = try need(ins, 1)
-            guard x.count == 4, w.count == 4 else { throw ShapeError(text: "only 2-D convolution is supported") }
+            if x.count == 3, w.count == 3 {
+                // 1-D: the 2-D rule on a unit height (the native runtime lifts such convolutions the same way).
+                var lifted = n
+                lifted.attributes = n.attributes.map { name, value in
+                    switch (name, value) {
+                    case let ("kernel_shape", .ints(k)) where k.count == 1: return (name, .ints([1] + k))
+                    case let ("strides", .ints(v)) where v.count == 1: return (name, .ints([1] + v))
+                    case let ("dilations", .ints(v)) where v.count == 1: return (name, .ints([1] + v))
+                    case let ("pads", .ints(p)) where p.count == 2: return (name, .ints([0, p[0], 0, p[1]]))
+                    default: return (name, value)
+                    }
+                }
+                let out = try outputShapes(lifted, [[x[0], x[1], 1, x[2]], [w[0], w[1], 1, w[2]]] + ins.dropFirst(2), constants: constants, opset: opset)
+                return [[out[0][0], out[0][1], out[0][3]]]
+            }
+            guard x.count == 4, w.count == 4 else { throw ShapeError(text: "only 1-D and 2-D convolutions are supported") }
             let group = n.int("group", default: 1)
             guard x[1] == w[1] * group else {
                 throw ShapeError(text: "input has \(x[1]) channels but weights \(w) with group \(group) expect \(w[1] * group)")

@@ -39,12 +39,12 @@ final class ExecutionPlan {
     /// Plans `original` for `backend` with `threads` worker threads, given every value's shape (nil: no shapes known,
     /// every value NCHW and no residual fusion).
     init(model original: Model, threads: Int, backend requested: NativeBackend, profile: Bool, keepIntermediates: Bool,
-         shapes: [String: [Int]]?) throws(KenningError) {
+         shapes given: [String: [Int]]?) throws(KenningError) {
         self.threads = max(1, threads)
         let backend = requested.resolved
         self.backend = backend
         self.profiling = profile
-        let model = try NativeSession.optimized(original, backend: backend, keepIntermediates: keepIntermediates, shapes: shapes)
+        let (model, shapes) = try NativeSession.optimized(original, backend: backend, keepIntermediates: keepIntermediates, shapes: given)
         let opset = model.defaultOpset
         switch backend {
         case .reference, .auto: factory = nil

@@ -23,16 +23,17 @@ extension NativeSession {
         return try ShapeInference.infer(model, inputShapes: inputs, evaluate: NativeSession.evaluate)
     }
 
-    /// `model` rewritten for `backend`: int8 convolution fusion, constant folding, then (not on `reference`, and not
+    /// `model` rewritten for `backend`: int8 convolution fusion, constant folding, 1-D convolutions lifted to 2-D, then (not on `reference`, and not
     /// when every value must stay observable) BatchNormalization and per-channel scale/shift folding, hard swish
     /// recognition, residual and activation fusion (with a scalar scale and shift after the activation) and dead-node
     /// removal. `shapes` come from shape inference on `model`; without them the residual fusion is skipped.
     static func optimized(_ model: Model, backend: NativeBackend, keepIntermediates: Bool,
-                          shapes: [String: [Int]]?) throws(KenningError) -> Model {
-        var model = model
+                          shapes: [String: [Int]]?) throws(KenningError) -> (model: Model, shapes: [String: [Int]]?) {
+        var model = model, shapes = shapes
         if backend != .reference { QuantizedConvFusion.fuse(&model) }
         _ = try GraphPasses.foldConstants(&model, evaluate: NativeSession.evaluate)
-        guard backend != .reference, !keepIntermediates else { return model }
+        _ = GraphPasses.liftOneDimensionalConvolutions(&model, shapes: &shapes)
+        guard backend != .reference, !keepIntermediates else { return (model, shapes) }
         _ = GraphPasses.foldBatchNorm(&model)
         _ = GraphPasses.foldAffineIntoConv(&model)
         _ = GraphPasses.recognizeHardSwish(&model)
@@ -40,6 +41,6 @@ extension NativeSession {
         _ = GraphPasses.fuseActivations(&model, native: true)
         _ = GraphPasses.fuseActivationAffine(&model)
         _ = GraphPasses.removeDeadNodes(&model)
-        return model
+        return (model, shapes)
     }
 }

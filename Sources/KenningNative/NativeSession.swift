@@ -26,8 +26,11 @@ public final class NativeSession: InferenceSession {
     private let keepIntermediates: Bool
     /// The plan of a model with fixed input shapes.
     private let fixed: ExecutionPlan?
-    /// Plans by input shapes (batch dimension included), most recently used last.
-    private var signatures: [(shapes: [[Int]], plan: ExecutionPlan)] = []
+    /// Plans by input shapes (batch dimension included) and control values, most recently used last.
+    private var signatures: [(shapes: [[Int]], control: [Tensor], plan: ExecutionPlan)] = []
+    /// For a model with If nodes: the runtime inputs (by position) that are integer scalars, such as a sample rate.
+    /// Their values are part of a plan's signature and constants in it, so conditions on them resolve when planning.
+    private let controlInputs: [Int]
     private static let keptSignatures = 4
 
     /// Plans `model` for `backend` with `threads` worker threads. `profile` (or `KENNING_PROFILE=1`) records per-op times,
@@ -50,7 +53,12 @@ public final class NativeSession: InferenceSession {
             throw .badInput("the native runtime cannot run \(first.label): unsupported op(s) \(ops)",
                             fix: "use a runtime that supports these ops, or remove them from the model")
         }
-        if Self.fixedInputShapes(original) != nil {
+        let hasControlFlow = ControlFlow.hasControlFlow(original)
+        controlInputs = hasControlFlow ? original.graph.runtimeInputs.indices.filter { i in
+            let input = original.graph.runtimeInputs[i]
+            return [.int64, .int32, .bool].contains(input.elementType) && (input.shape ?? []).allSatisfy { $0.value == 1 }
+        } : []
+        if !hasControlFlow, Self.fixedInputShapes(original) != nil {
             let shapes = shapes ?? (try? Self.inferShapes(original)) ?? nil
             fixed = try ExecutionPlan(model: original, threads: threads, backend: requested, profile: profiling,
                                       keepIntermediates: keepIntermediates, shapes: shapes)
@@ -66,26 +74,35 @@ public final class NativeSession: InferenceSession {
     }
 
     public func run(_ inputs: [Tensor]) throws(KenningError) -> [Tensor] {
-        try plan(for: inputs).run(inputs)
+        let plan = try plan(for: inputs)
+        if controlInputs.isEmpty { return try plan.run(inputs) }
+        return try plan.run(inputs.indices.filter { !controlInputs.contains($0) }.map { inputs[$0] })
     }
 
-    /// The plan for these inputs' shapes: the fixed one, a kept one, or a new one from shape inference on them.
+    /// The plan for these inputs' shapes (and control values): the fixed one, a kept one, or a new one from shape
+    /// inference on them, with the model's If nodes resolved.
     private func plan(for inputs: [Tensor]) throws(KenningError) -> ExecutionPlan {
         if let fixed { return fixed }
         let key = inputs.map(\.shape)
-        if let i = signatures.firstIndex(where: { $0.shapes == key }) {
+        let control = controlInputs.compactMap { $0 < inputs.count ? inputs[$0] : nil }
+        if let i = signatures.firstIndex(where: { $0.shapes == key && $0.control == control }) {
             let entry = signatures.remove(at: i)
             signatures.append(entry)
             return entry.plan
         }
         let names = original.graph.runtimeInputs.map(\.name)
         guard names.count == inputs.count else { throw .failure("the model takes \(names.count) input(s), got \(inputs.count)") }
-        let shapes = try ShapeInference.infer(original, inputShapes: Dictionary(uniqueKeysWithValues: zip(names, key)),
-                                              evaluate: NativeSession.evaluate)
-        let plan = try ExecutionPlan(model: original, threads: threads, backend: requested, profile: profiling,
+        let inputShapes = Dictionary(uniqueKeysWithValues: zip(names, key))
+        var model = original
+        if ControlFlow.hasControlFlow(original) {
+            let values = Dictionary(uniqueKeysWithValues: zip(controlInputs.map { names[$0] }, control))
+            model = try ControlFlow.resolved(original, inputShapes: inputShapes, controlValues: values, evaluate: NativeSession.evaluate)
+        }
+        let shapes = try ShapeInference.infer(model, inputShapes: inputShapes, evaluate: NativeSession.evaluate)
+        let plan = try ExecutionPlan(model: model, threads: threads, backend: requested, profile: profiling,
                                      keepIntermediates: keepIntermediates, shapes: shapes)
         plan.observer = observer
-        signatures.append((key, plan))
+        signatures.append((key, control, plan))
         if signatures.count > Self.keptSignatures { signatures.removeFirst() }
         return plan
     }

@@ -22,6 +22,7 @@ extension ReferenceOps {
                 }
             }
         }
+        table.add("Size") { _, _ in { a in [Tensor(shape: [], ints: [Int64(try required(a, 0, "data").count)])] } }
         table.add("Shape") { node, _ in
             let start = node.int("start", default: 0), end = node[attribute: "end"] == nil ? nil : node.int("end", default: 0)
             return { a in

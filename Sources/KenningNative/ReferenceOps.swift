@@ -36,6 +36,7 @@ enum ReferenceOps {
         registerResampling(&table)
         registerNeuralNetwork(&table)
         registerQuantized(&table)
+        registerRecurrent(&table)
         registerTensor(&table)
         return table
     }()
