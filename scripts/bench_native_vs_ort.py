@@ -37,6 +37,10 @@ MODELS = {
     "ppocr-det": ("build/op-models/ppocr_det.onnx", [1, 3, 288, 736]),
     "ppocr-cls": ("build/op-models/ppocr_cls.onnx", [1, 3, 48, 192]),
     "ppocr-rec": ("build/op-models/ppocr_rec.onnx", [1, 3, 48, 320]),
+    # Edge model families built with seeded weights by scripts/make-model-families.py.
+    "mobilenetv3-small": ("build/model-families/mobilenetv3_small.onnx", [1, 3, 224, 224]),
+    "efficientnet-lite0": ("build/model-families/efficientnet_lite0.onnx", [1, 3, 224, 224]),
+    "vit-tiny": ("build/model-families/vit_tiny.onnx", [1, 3, 224, 224]),
 }
 # The models of the default run (the PP-OCR rows are written to their own section with --models ppocr-…).
 DEFAULT_MODELS = ["resnet50", "squeezenet", "mobilenetv2", "digits-cnn"]

@@ -260,6 +260,19 @@ def recurrent_and_selection_cases():
                       inits=[const("z", 1.5)]))
     cases.append(Case("op_Size", [2, 3, 4, 5], [helper.make_node("Size", ["x"], ["n"]), helper.make_node("Cast", ["n"], ["f"], to=TensorProto.FLOAT),
                                                 helper.make_node("Mul", ["x", "f"], ["y"])], ["y"]))
+    # A transformer MLP as exporters write it: MatMul + bias, Gelu in its Erf form (two orders of the products), MatMul.
+    w1, w2 = rng("mlp1").normal(0, 0.4, [5, 12]), rng("mlp2").normal(0, 0.3, [12, 5])
+    for i, products in enumerate([
+        lambda: [helper.make_node("Mul", ["h", "half"], ["hh"]), helper.make_node("Mul", ["hh", "e1"], ["g"])],
+        lambda: [helper.make_node("Mul", ["e1", "half"], ["eh"]), helper.make_node("Mul", ["h", "eh"], ["g"])]]):
+        cases.append(Case(f"op_MLP_gelu_{i}", [2, 7, 5],
+                          [helper.make_node("MatMul", ["x", "w1"], ["m"]), helper.make_node("Add", ["b1", "m"], ["h"]),
+                           helper.make_node("Mul", ["h", "rsqrt2"], ["s"]), helper.make_node("Erf", ["s"], ["e"]),
+                           helper.make_node("Add", ["e", "one"], ["e1"])] + products() +
+                          [helper.make_node("MatMul", ["g", "w2"], ["m2"]), helper.make_node("Add", ["m2", "b2"], ["y"])], ["y"],
+                          inits=[const("w1", w1), const("w2", w2), const("b1", rng("b1").normal(0, 0.2, [12])),
+                                 const("b2", rng("b2").normal(0, 0.2, [5])), const("half", 0.5), const("one", 1.0),
+                                 const("rsqrt2", 0.70710678)]))
     # If on a condition the planner resolves (the input's rank), each branch reading the outer scope.
     then_branch = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["t"])], "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)],
                                     [const("two", 2.0)])

@@ -20,17 +20,32 @@ extension Tensor {
         let inStrides = Tensor.strides(of: shape)
         let v = floats
         var out = [Float](repeating: 0, count: v.count)
-        var index = [Int](repeating: 0, count: rank)
-        for o in 0..<v.count {
-            var src = 0
-            for d in 0..<rank { src += index[d] * inStrides[perm[d]] }
-            out[o] = v[src]
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < outShape[d] { break }
-                index[d] = 0
-                d -= 1
+        guard !v.isEmpty else { return Tensor(shape: outShape, floats: out) }
+        if rank == 0 { return Tensor(shape: outShape, floats: v) }
+        // Row by row of the output: the source offset is computed once per row, the row's elements then step by the
+        // stride of the input axis that becomes the last one.
+        let rowLength = outShape[rank - 1], rowStep = inStrides[perm[rank - 1]]
+        var index = [Int](repeating: 0, count: rank - 1)
+        v.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                var o = 0
+                while o < dst.count {
+                    var base = 0
+                    for d in 0..<(rank - 1) { base += index[d] * inStrides[perm[d]] }
+                    if rowStep == 1 {
+                        for j in 0..<rowLength { dst[o + j] = src[base + j] }
+                    } else {
+                        for j in 0..<rowLength { dst[o + j] = src[base + j * rowStep] }
+                    }
+                    o += rowLength
+                    var d = rank - 2
+                    while d >= 0 {
+                        index[d] += 1
+                        if index[d] < outShape[d] { break }
+                        index[d] = 0
+                        d -= 1
+                    }
+                }
             }
         }
         return Tensor(shape: outShape, floats: out)

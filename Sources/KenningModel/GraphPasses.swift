@@ -90,10 +90,13 @@ public enum GraphPasses {
             switch (producer.opType, producer.domain) {
             case ("Conv", ""): fusedType = "FusedConv"
             case ("Gemm", ""): fusedType = "FusedGemm"
+            case ("MatMul", "kenning.native") where native: fusedType = "MatMul"
             default: continue
             }
-            producer.opType = fusedType
-            producer.domain = "com.microsoft"
+            if producer.domain != "kenning.native" {
+                producer.opType = fusedType
+                producer.domain = "com.microsoft"
+            }
             producer.attributes.append(("activation", .string(name)))
             if !params.isEmpty { producer.attributes.append(("activation_params", .floats(params))) }
             producer.outputs = act.outputs
@@ -117,6 +120,7 @@ public enum GraphPasses {
         case "LeakyRelu": return ("LeakyRelu", [node.float("alpha", default: 0.01)])
         case "HardSigmoid": return ("HardSigmoid", [node.float("alpha", default: 0.2), node.float("beta", default: 0.5)])
         case "HardSwish" where native: return ("HardSwish", [])
+        case "Gelu" where native && node.string("approximate") != "tanh": return ("Gelu", [])
         case "Clip":
             if opset < 11 { return ("Clip", [node.float("min", default: -.greatestFiniteMagnitude), node.float("max", default: .greatestFiniteMagnitude)]) }
             func bound(_ i: Int, _ d: Float) -> Float? {

@@ -11,6 +11,8 @@ enum Activation: Equatable {
     case hardSigmoid(Float, Float)
     /// x · min(max(x / 6 + 1/2, 0), 1)
     case hardSwish
+    /// x · ½ · (1 + erf(x / √2))
+    case gelu
     /// scale · activation(x) + shift (a scalar scale and shift after the activation, folded in).
     indirect case scaled(Activation, scale: Float, shift: Float)
 
@@ -34,6 +36,7 @@ enum Activation: Equatable {
         case "LeakyRelu": self = .leakyRelu(params.first ?? 0.01)
         case "HardSigmoid": self = .hardSigmoid(params.count > 0 ? params[0] : 0.2, params.count > 1 ? params[1] : 0.5)
         case "HardSwish": self = .hardSwish
+        case "Gelu": self = .gelu
         default: throw KernelError(reason: "unsupported fused activation \"\(name)\"")
         }
     }
@@ -48,6 +51,7 @@ enum Activation: Equatable {
         case let .leakyRelu(a): return x >= 0 ? x : a * x
         case let .hardSigmoid(a, b): return min(max(a * x + b, 0), 1)
         case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
+        case .gelu: return 0.5 * x * (1 + erff(x * 0.70710678118654752))
         case let .scaled(a, scale, shift): return scale * a.apply(x) + shift
         }
     }

@@ -28,7 +28,7 @@ extension Kernels {
         return Tensor(shape: x.shape, floats: out)
     }
 
-    static func softmax(x: Tensor, axis: Int, legacy: Bool) throws -> Tensor {
+    static func softmax(x: Tensor, axis: Int, legacy: Bool, threads: Int = 1) throws -> Tensor {
         let rank = x.shape.count
         let ax = axis < 0 ? axis + rank : axis
         guard ax >= 0, ax < max(rank, 1) else { throw KernelError(reason: "axis \(axis) is out of range for shape \(x.shape)") }
@@ -43,18 +43,22 @@ extension Kernels {
             len = x.shape[ax]
             inner = x.shape.suffix(from: ax + 1).reduce(1, *)
         }
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * len * inner + i
-                var mx = -Float.infinity
-                for j in 0..<len { mx = max(mx, v[base + j * inner]) }
-                var sum: Float = 0
-                for j in 0..<len {
-                    let e = expf(v[base + j * inner] - mx)
-                    v[base + j * inner] = e
-                    sum += e
+        v.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            parallelFor(outer * inner, threads: outer * inner * len >= 1 << 15 ? threads : 1) { range in
+                for row in range {
+                    let base = (row / inner) * len * inner + row % inner
+                    var mx = -Float.infinity
+                    for j in 0..<len { mx = max(mx, p[base + j * inner]) }
+                    var sum: Float = 0
+                    for j in 0..<len {
+                        let e = expf(p[base + j * inner] - mx)
+                        p[base + j * inner] = e
+                        sum += e
+                    }
+                    let scale = 1 / sum
+                    for j in 0..<len { p[base + j * inner] *= scale }
                 }
-                for j in 0..<len { v[base + j * inner] /= sum }
             }
         }
         return Tensor(shape: x.shape, floats: v)

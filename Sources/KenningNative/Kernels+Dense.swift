@@ -1,3 +1,4 @@
+import COpenBLAS
 import Dispatch
 import Foundation
 import KenningCore
@@ -53,18 +54,27 @@ extension Kernels {
         let batchA = Array(ashape.dropLast(2)), batchB = Array(bshape.dropLast(2))
         let batch = try broadcastShape(batchA, batchB)
         let batchCount = batch.reduce(1, *)
-        let aB = try broadcastTo(Tensor(shape: ashape, floats: a.floats), shape: batch + [m, k])
-        let bB = try broadcastTo(Tensor(shape: bshape, floats: b.floats), shape: batch + [k, n])
+        // Each operand's matrices in broadcast order: an operand that does not vary over the batch is not copied.
+        let av = a.floats, bv = b.floats
+        let aStep = batchA.reduce(1, *) == batchCount ? m * k : 0, bStep = batchB.reduce(1, *) == batchCount ? k * n : 0
+        let aB = aStep > 0 || batchCount == 1 ? av : try broadcastTo(Tensor(shape: ashape, floats: av), shape: batch + [m, k])
+        let bB = bStep > 0 || batchCount == 1 ? bv : try broadcastTo(Tensor(shape: bshape, floats: bv), shape: batch + [k, n])
+        let (aStride, bStride) = (aStep > 0 || batchCount == 1 ? aStep : m * k, bStep > 0 || batchCount == 1 ? bStep : k * n)
         var out = [Float](repeating: 0, count: batchCount * m * n)
         out.withUnsafeMutableBufferPointer { o in
-            let op = o.baseAddress!
-            parallelFor(batchCount * m, threads: batchCount * m * n >= 256 ? threads : 1) { range in
-                for row in range {
-                    let bi = row / m, i = row % m
-                    for j in 0..<n {
-                        var s: Float = 0
-                        for p in 0..<k { s += aB[(bi * m + i) * k + p] * bB[(bi * k + p) * n + j] }
-                        op[(bi * m + i) * n + j] = s
+            aB.withUnsafeBufferPointer { ap in
+                bB.withUnsafeBufferPointer { bp in
+                    let op = o.baseAddress!, a0 = ap.baseAddress!, b0 = bp.baseAddress!
+                    // One single-threaded SGEMM (OpenBLAS) per matrix of the batch, the batch split over the session's threads:
+                    // OpenBLAS's own thread pool would contend with the backend's. Its thread count is put back after.
+                    let previous = openblas_get_num_threads()
+                    openblas_set_num_threads(1)
+                    defer { openblas_set_num_threads(previous) }
+                    parallelFor(batchCount, threads: m * n * k >= 1 << 14 ? threads : 1) { range in
+                        for bi in range {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a0 + bi * aStride, Int32(k),
+                                        b0 + bi * bStride, Int32(n), 0, op + bi * m * n, Int32(n))
+                        }
                     }
                 }
             }

@@ -31,6 +31,10 @@ extension NativeSession {
         case "MatMul":
             guard let b = constant(1), let spec = DenseSpec.matmul(node: node, b: b) else { return nil }
             return try factory.dense(spec)
+        case "kenning.native.MatMul":
+            guard let b = constant(1), let bias = constant(2),
+                  let spec = DenseSpec.matmul(node: node, b: b, bias: bias, activation: try Activation(node: node)) else { return nil }
+            return try factory.dense(spec)
         case "ConvTranspose":
             guard let w = constant(1), node.inputs.count < 3 || node.inputs[2].isEmpty || constant(2) != nil else { return nil }
             return try DenseConvTranspose(node: node, weights: w, bias: constant(2), factory: factory, threads: threads)

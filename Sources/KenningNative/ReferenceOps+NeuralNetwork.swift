@@ -21,6 +21,16 @@ extension ReferenceOps {
             let threads = c.threads
             return { a in [try Kernels.matmul(a: try required(a, 0, "A"), b: try required(a, 1, "B"), threads: threads)] }
         }
+        // MatMul with a bias (its output width) and an activation, as GraphPasses.fuseMatMulBias and fuseActivations write it.
+        table.add("kenning.native.MatMul") { node, c in
+            let threads = c.threads
+            let act = try Activation(node: node)
+            return { a in
+                let product = try Kernels.matmul(a: try required(a, 0, "A"), b: try required(a, 1, "B"), threads: threads)
+                let biased = try Kernels.broadcasting(product, try required(a, 2, "bias")) { $0 + $1 }
+                return [act == .none ? biased : Kernels.unary(biased) { act.apply($0) }]
+            }
+        }
         table.add("LRN") { node, _ in
             let size = node.int("size", default: 1), alpha = node.float("alpha", default: 1e-4)
             let beta = node.float("beta", default: 0.75), bias = node.float("bias", default: 1)
@@ -46,7 +56,8 @@ extension ReferenceOps {
         table.add("Softmax") { node, c in
             let opset = c.opset
             let axis = node.int("axis", default: opset >= 13 ? -1 : 1)
-            return { a in [try Kernels.softmax(x: try required(a, 0, "input"), axis: axis, legacy: opset < 13)] }
+            let threads = c.threads
+            return { a in [try Kernels.softmax(x: try required(a, 0, "input"), axis: axis, legacy: opset < 13, threads: threads)] }
         }
     }
 }

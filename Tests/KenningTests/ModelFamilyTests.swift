@@ -155,3 +155,17 @@ enum FamilySet {
         #expect { try ONNX.decode(ONNX.encode(Model(graph: graph))) } throws: { "\($0)".contains("nested more than 16 deep") }
     }
 }
+
+/// The transformer fusions fire on ViT-tiny: Gelu recognised in its Erf form and fused with the bias into the MLP's
+/// first MatMul, every constant-weight MatMul with its bias on the backend.
+@Suite struct TransformerFusions {
+    @Test("ViT-tiny on oneDNN: no Erf left, 48 MatMuls with their bias on oneDNN (12 with Gelu), attention's MatMuls on the batched kernel")
+    func vitTiny() throws {
+        let entry = try FamilySet.entry("vit_tiny")
+        let session = try NativeSession(model: try ONNX.load(path: entry.model), threads: 1, backend: .onednn)
+        let planned = session.plannedProviders
+        #expect(!planned.contains { $0.op == "Erf" || $0.op == "Gelu" }, "Gelu is recognised and fused into a MatMul")
+        #expect(planned.filter { $0.op == "kenning.native.MatMul" && $0.provider == "onednn" }.count == 48)
+        #expect(planned.filter { $0.op == "MatMul" }.count == 24)
+    }
+}

@@ -36,11 +36,13 @@ struct DenseSpec {
         return DenseSpec(label: node.label, weights: w, bias: bias, inFeatures: k, outFeatures: n, activation: activation, keepsLeadingDims: false)
     }
 
-    static func matmul(node: Node, b: Tensor) -> DenseSpec? {
+    /// MatMul with a constant 2-D B; the native runtime's fused form adds a bias (`bias`) and an activation.
+    static func matmul(node: Node, b: Tensor, bias: Tensor? = nil, activation: Activation = .none) -> DenseSpec? {
         guard b.shape.count == 2 else { return nil }
         let (k, n) = (b.shape[0], b.shape[1])
-        return DenseSpec(label: node.label, weights: transpose2D(b.floats, rows: k, cols: n), bias: nil, inFeatures: k, outFeatures: n,
-                         activation: .none, keepsLeadingDims: true)
+        if let bias, bias.count != n { return nil }
+        return DenseSpec(label: node.label, weights: transpose2D(b.floats, rows: k, cols: n), bias: bias?.floats, inFeatures: k, outFeatures: n,
+                         activation: activation, keepsLeadingDims: true)
     }
 
     /// Rows of X and the output shape for one input shape.
