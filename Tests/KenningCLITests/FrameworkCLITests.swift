@@ -73,6 +73,29 @@ import Testing
         #expect(accuracies.count == 3 && accuracies.allSatisfy { $0 >= 0.97 } && Set(accuracies).count == 1, "\(accuracies)")
         // The wrapper's file was run where it is; nothing was written at the runtimes' save_model_path.
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/r.tflite") && !FileManager.default.fileExists(atPath: "\(dir)/n.tflite"))
+
+        // TVMCompiler and OpenVINOCompiler take the same .tflite file directly (TVM's TFLite frontend, OpenVINO's reader).
+        let compiled = "\(dir)/compiled.json"
+        try fineTuneConfig(
+            optimizers: #"""
+            [{"type": "TVMCompiler", "parameters": {"compiled_model_path": ["\#(dir)/m.so"], "target": ["llvm"], "opt_level": [3]}},
+             {"type": "OpenVINOCompiler", "parameters": {"compiled_model_path": ["\#(dir)/m.ovbundle"]}}]
+            """#,
+            runtime: #"""
+            [{"type": "TVMRuntime", "parameters": {"save_model_path": ["\#(dir)/r.so"], "num_threads": [1]}},
+             {"type": "OpenVINORuntime", "parameters": {"save_model_path": ["\#(dir)/r.ovbundle"], "num_threads": [1]}}]
+            """#,
+            parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min"}"#,
+            wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(dir)/digits.tflite", "input_std": 16.0}}"#,
+            extra: #""measurement": {"warmup_runs": 2, "min_runs": 20, "min_time": 0.0},"#
+        ).write(toFile: compiled, atomically: true, encoding: .utf8)
+        let c = try CLI.run(["fine-tune-optimizers", "--json-cfg", compiled, "--output", "\(dir)/compiled_out.json"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/compiled_out_all_results.json"))) as! [[String: Any]]
+        let ran = rows.filter { $0["status"] as? String == "ok" }
+        #expect(ran.count == 2, "TVMCompiler → TVMRuntime and OpenVINOCompiler → OpenVINORuntime: \(rows)")
+        let compiledAccuracies = ran.compactMap { ($0["metrics"] as? [String: Any])?["accuracy"] as? Double }
+        #expect(compiledAccuracies.count == 2 && Set(compiledAccuracies) == Set(accuracies), "\(compiledAccuracies) vs \(accuracies)")
     }
 
     @Test func crashingWorkerFailsOnlyItsPipeline() throws {
