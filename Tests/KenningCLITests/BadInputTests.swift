@@ -107,7 +107,40 @@ struct BadInput: Sendable, CustomStringConvertible {
 let corruptModel = CLI.scratch + "/corrupt.onnx"
 let emptyModel = CLI.scratch + "/empty.onnx"
 
+/// The bad-model catalogue (Support/make-bad-models.py), written once into the scratch directory.
+let badModels: String = {
+    let dir = CLI.scratch + "/bad-models"
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: CLI.root + "/.venv/bin/python")
+    p.arguments = [CLI.root + "/Tests/KenningCLITests/Support/make-bad-models.py", dir]
+    try? p.run()
+    p.waitUntilExit()
+    return dir
+}()
+
+/// `kenning test` of `file` from the catalogue as the model wrapper's model, run on NativeRuntime.
+func badModel(_ name: String, _ file: String, expect: [String]) -> BadInput {
+    let path = CLI.scratch + "/bad-models/" + file
+    return BadInput(name: name, file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(path)", "input_std": 16.0}},
+     "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(path)"}}}
+    """#, command: "test", expect: expect + [path], setup: { _ in
+        _ = badModels
+        guard FileManager.default.fileExists(atPath: path) else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+    })
+}
+
 let catalogue: [BadInput] = [
+    badModel("truncated model", "truncated.onnx", expect: ["corrupt or non-ONNX model", "runs past the end of the data"]),
+    badModel("mistyped weights", "mistyped.onnx", expect: ["tensor \"w\" has 5 values but its shape [4, 1, 3, 3] needs 36"]),
+    badModel("cyclic graph", "cyclic.onnx", expect: ["the graph has a cycle through node"]),
+    badModel("oversized input", "oversized.onnx", expect: ["impossible shape [1099511627776, 1099511627776]"]),
+    badModel("inconsistent shapes", "inconsistent.onnx", expect: ["input has 1 channels but weights [4, 3, 3, 3] with group 1 expect 3"]),
+    badModel("unknown op", "unknown-op.onnx", expect: ["NativeRuntime has no kernel for op(s) FancyAttention"]),
+    badModel("subgraphs nested too deep", "deep-if.onnx", expect: ["subgraphs nested more than 16 deep"]),
+    badModel("truncated TFLite model", "truncated.tflite", expect: ["is a corrupt TFLite file"]),
+    badModel("an image named .onnx", "not-a-model.onnx", expect: ["corrupt or non-ONNX model"]),
     BadInput(name: "malformed JSON", file: "{\"model_wrapper\": {\"type\": \"ONNXImageClassifier\",, }", expect: ["malformed JSON", "line 1"]),
     BadInput(name: "malformed YAML", file: "model_wrapper:\n  type: [unclosed\n  parameters: {", fileExtension: "yml", expect: ["malformed YAML", "line"]),
     BadInput(name: "config is not an object", file: "[1, 2, 3]", expect: ["must be an object"]),
@@ -188,7 +221,7 @@ let catalogue: [BadInput] = [
         #expect(r.status == 2, "exit code \(r.status); stderr: \(r.stderr)")
         #expect(r.stderr.hasPrefix("error:"), "stderr: \(r.stderr)")
         for needle in c.expect { #expect(r.stderr.contains(needle), "missing \"\(needle)\" in: \(r.stderr)") }
-        #expect(r.stderr.contains(cfg) || c.expect.contains { $0.contains(".onnx") }, "the message should name the file: \(r.stderr)")
+        #expect(r.stderr.contains(cfg) || c.expect.contains { $0.contains(".onnx") || $0.contains(".tflite") }, "the message should name the file: \(r.stderr)")
         #expect(r.stderr.contains("fix:") || r.stderr.contains("did you mean"), "no hint: \(r.stderr)")
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/out/result_all_results.json"))

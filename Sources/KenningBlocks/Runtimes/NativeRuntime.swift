@@ -54,7 +54,8 @@ public struct NativeRuntime: Runtime {
         }
         let unsupported = NativeOps.unsupportedNodes(in: model)
         if !unsupported.isEmpty {
-            return "NativeRuntime has no kernel for op(s) \(Set(unsupported.map(NativeOps.key)).sorted().joined(separator: ", "))"
+            let ops = Set(unsupported.map(NativeOps.key)).sorted().joined(separator: ", ")
+            return "NativeRuntime has no kernel for op(s) \(ops) of \(artifact.path) (first: \(unsupported[0].label))"
         }
         return NativeSession.int8Incompatibility(model, backend: backend)
     }
