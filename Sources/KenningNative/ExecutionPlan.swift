@@ -97,7 +97,7 @@ final class ExecutionPlan {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "x"), residual: nil)] }
                 } else if let factory, let planned = try NativeSession.planned(node, constants: constants(node), factory: factory,
                                                                          threads: self.threads, inputChannelsLast: inCL,
-                                                                         outputChannelsLast: outCL) {
+                                                                         outputChannelsLast: outCL, opset: opset) {
                     kernel = { a in [try planned.run(try NativeSession.required(a, 0, "X"), residual: a.count > 3 ? a[3] : nil)] }
                     provider = backend.rawValue
                 } else if let layout, layout.channelsLastKernel.contains(index) {

@@ -14,7 +14,7 @@ extension NativeSession {
 
     /// A backend operator for a heavy node with constant weights, or nil to use the reference kernel.
     static func planned(_ node: Node, constants: [Tensor?], factory: any OperatorFactory, threads: Int = 1, inputChannelsLast: Bool = false,
-                        outputChannelsLast: Bool = false) throws -> (any PlannedOperator)? {
+                        outputChannelsLast: Bool = false, opset: Int = 17) throws -> (any PlannedOperator)? {
         let op = NativeOps.key(node)
         func constant(_ i: Int) -> Tensor? { i < constants.count ? constants[i] : nil }
         switch op {
@@ -35,6 +35,9 @@ extension NativeSession {
             guard let b = constant(1), let bias = constant(2),
                   let spec = DenseSpec.matmul(node: node, b: b, bias: bias, activation: try Activation(node: node)) else { return nil }
             return try factory.dense(spec)
+        case "Softmax", "LayerNormalization":
+            guard !inputChannelsLast, !outputChannelsLast else { return nil }
+            return factory.normalization(node, constants: constants, opset: opset)
         case "ConvTranspose":
             guard let w = constant(1), node.inputs.count < 3 || node.inputs[2].isEmpty || constant(2) != nil else { return nil }
             return try DenseConvTranspose(node: node, weights: w, bias: constant(2), factory: factory, threads: threads)

@@ -48,6 +48,10 @@ final class OneDNNFactory: OperatorFactory {
                 "onednn-int8")
     }
 
+    func normalization(_ node: Node, constants: [Tensor?], opset: Int) -> (any PlannedOperator)? {
+        OneDNNNormalization(node: node, constants: constants, opset: opset, self)
+    }
+
     func channelsLastPool(_ node: Node) -> (any PlannedOperator)? {
         ["MaxPool", "AveragePool"].contains(NativeOps.key(node)) ? OneDNNPool(node: node, self) : nil
     }

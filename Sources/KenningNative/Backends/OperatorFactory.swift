@@ -16,6 +16,8 @@ protocol OperatorFactory: AnyObject {
                fallback: @escaping () throws -> XNNPACKQConv) throws -> (operator: any PlannedOperator, provider: String)?
     /// A pooling operator on channels-last data, or nil for the channels-last Swift kernel.
     func channelsLastPool(_ node: Node) -> (any PlannedOperator)?
+    /// Softmax or LayerNormalization on row-major data, or nil for the reference kernel.
+    func normalization(_ node: Node, constants: [Tensor?], opset: Int) -> (any PlannedOperator)?
     /// Called once before each inference (thread-count settings that are global in the C library).
     func prepareRun()
 }
@@ -25,4 +27,6 @@ extension OperatorFactory {
                fallback: @escaping () throws -> XNNPACKQConv) throws -> (operator: any PlannedOperator, provider: String)? { nil }
 
     func channelsLastPool(_ node: Node) -> (any PlannedOperator)? { nil }
+
+    func normalization(_ node: Node, constants: [Tensor?], opset: Int) -> (any PlannedOperator)? { nil }
 }
