@@ -1,4 +1,5 @@
 import Foundation
+import KenningBlocks
 import KenningCore
 import KenningModel
 import KenningNative
@@ -167,5 +168,27 @@ enum FamilySet {
         #expect(!planned.contains { $0.op == "Erf" || $0.op == "Gelu" }, "Gelu is recognised and fused into a MatMul")
         #expect(planned.filter { $0.op == "kenning.native.MatMul" && $0.provider == "onednn" }.count == 48)
         #expect(planned.filter { $0.op == "MatMul" }.count == 24)
+    }
+}
+
+/// The image wrapper's input size: from `input_shape` when given (checked against the model), else from the samples.
+@Suite struct WrapperInputShape {
+    static func wrapper(_ values: [(String, JSONValue)]) throws -> ONNXImageClassifier {
+        try ONNXImageClassifier(try resolved(ONNXImageClassifier.description.parameters, values))
+    }
+
+    @Test("input_shape fills PP-OCR's classifier's symbolic dimensions; a shape that contradicts a fixed one is refused at its JSON path")
+    func inputShape() throws {
+        let entry = try #require(try OpTestSet.prepared.get().first { $0.name == "ppocr_cls" })
+        let model = JSONValue.string(entry.model)
+        let declared = try Self.wrapper([("model_path", model)]).artifact().io.inputs[0].shape
+        #expect(declared == [-1, 3, -1, -1])
+        let given = try Self.wrapper([("model_path", model), ("input_shape", .array([.int(3), .int(48), .int(192)]))])
+        #expect(try given.artifact().io.inputs[0].shape == [-1, 3, 48, 192])
+        let wrong = try Self.wrapper([("model_path", model), ("input_shape", .array([.int(1), .int(48), .int(192)]))])
+        #expect { try wrong.artifact() } throws: { "\($0)".contains("does not fit the model input") && "\($0)".contains("$.parameters.input_shape") }
+        #expect { try Self.wrapper([("model_path", model), ("input_shape", .array([.int(0), .int(48)]))]) } throws: {
+            "\($0)".contains("not a list of positive whole sizes")
+        }
     }
 }

@@ -10,11 +10,12 @@ public struct ONNXImageClassifier: ModelWrapper {
         static let inputMean = ParameterKey<Double>("input_mean")
         static let inputStd = ParameterKey<Double>("input_std")
         static let inputLayout = ParameterKey<String>("input_layout")
+        static let inputShape = ParameterKey<[Double]>("input_shape")
     }
 
     public static let description = BlockDescription(
         kind: .modelWrapper, name: "ONNXImageClassifier",
-        summary: "An ONNX or TFLite image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output",
+        summary: "An ONNX or TFLite image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output; a symbolic input dimension takes its size from input_shape when given, from the dataset's samples otherwise",
         parameters: [
             ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the .onnx or .tflite model"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
@@ -22,6 +23,8 @@ public struct ONNXImageClassifier: ModelWrapper {
             ParameterSpec(Key.inputStd, .number, default: 1.0, range: 1e-12...1e12, help: "Divides every value after the mean is subtracted"),
             ParameterSpec(Key.inputLayout, .choice(["NCHW", "NHWC"]), default: "NCHW",
                           help: "Layout of the model's image input (a TFLite model's is always NHWC); samples are HWC (or HW for grey images)"),
+            ParameterSpec(Key.inputShape, .numberList, default: .null, nullable: true,
+                          help: "The model input's shape without the batch, e.g. [3, 224, 224]: fills its symbolic dimensions (checked against the declared ones and the samples); without it they take the samples' sizes"),
         ],
         outputFormats: [.onnx, .tflite])
 
@@ -30,6 +33,8 @@ public struct ONNXImageClassifier: ModelWrapper {
     public let mean: Float
     public let std: Float
     public let layout: String
+    /// The input's shape without the batch, when given (input_shape).
+    public let inputShape: [Int]?
 
     public var framework: FrameworkInfo { FrameworkInfo(name: format == .tflite ? "tflite" : "onnx", version: format == .tflite ? "flatbuffer" : "ir") }
 
@@ -39,6 +44,14 @@ public struct ONNXImageClassifier: ModelWrapper {
         std = Float(p[Key.inputStd])
         format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
         layout = format == .tflite ? "NHWC" : p[Key.inputLayout] ?? "NCHW"
+        let given = p.doubles(Key.inputShape.name)
+        if let given {
+            guard !given.isEmpty, given.allSatisfy({ $0 >= 1 && $0 <= 1e9 && $0.rounded() == $0 }) else {
+                throw .badInput("input_shape \(given.map { $0.rounded() == $0 ? String(Int($0)) : String($0) }) is not a list of positive whole sizes",
+                                path: "$.parameters.input_shape", fix: "give the input's sizes without the batch, e.g. [3, 224, 224]")
+            }
+        }
+        inputShape = given.map { $0.map { Int($0) } }
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
@@ -53,7 +66,17 @@ public struct ONNXImageClassifier: ModelWrapper {
                             fix: "use a model with a single image input")
         }
         guard !io.outputs.isEmpty else { throw .badInput("\(modelPath) declares no outputs", file: modelPath, fix: "re-export the model") }
-        return ModelArtifact(path: modelPath, format: format, io: io)
+        guard let inputShape else { return ModelArtifact(path: modelPath, format: format, io: io) }
+        // input_shape fills the symbolic dimensions; a fixed one must agree with it.
+        var input = io.inputs[0]
+        guard input.shape.count == inputShape.count + 1,
+              zip(input.shape.dropFirst(), inputShape).allSatisfy({ $0 < 0 || $0 == $1 }) else {
+            throw .badInput("input_shape \(inputShape) does not fit the model input \"\(input.name)\" \(input.shape) (batch first)",
+                            file: modelPath, path: "$.parameters.input_shape",
+                            fix: "give \(input.shape.count - 1) sizes without the batch, keeping the model's fixed ones")
+        }
+        input = TensorSpec(name: input.name, shape: [input.shape[0]] + inputShape, elementType: input.elementType)
+        return ModelArtifact(path: modelPath, format: format, io: IOSpec(inputs: [input] + io.inputs.dropFirst(), outputs: io.outputs))
     }
 
     public func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {
