@@ -206,6 +206,7 @@ enum CNNTestSet {
         #expect(report.contains("backend onednn"))
         #expect(report.contains("FusedConv [onednn]"))
         #expect(report.contains("MaxPool [onednn]"))
-        #expect(report.contains("Softmax [reference]"))
+        #expect(report.contains("Softmax [onednn]"))
+        #expect(report.contains("Flatten [reference]") || report.contains("Reshape [reference]"))
     }
 }
