@@ -7,6 +7,8 @@ Models: MediaPipe's face detector (BlazeFace, short range), face landmarker and 
 the mediapipe wheel on PyPI (downloaded once, pinned; float16 weights behind DEQUANTIZE). Inputs: scikit-image's
 photograph of an astronaut (skimage.data.astronaut()), resized to each model's input and scaled as MediaPipe does.
 Outputs: LiteRT's interpreter (ai-edge-litert, from the frameworks venv that scripts/setup-frameworks makes).
+With the venv of scripts/setup-frameworks --with-onnx2tf (TensorFlow) also an int8-quantized MobileNetV3-Small
+(scripts/make-int8-tflite.py), calibrated on scikit-image's photographs and fed its cat.
 
 For each model NAME it writes OUTDIR/NAME.tflite, NAME.in.f32 (NHWC), NAME.outK.f32 and OUTDIR/manifest.json.
 A stamp keyed on this script and the package versions skips the work when nothing changed.
@@ -30,6 +32,7 @@ MODELS = {
 }
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS_PYTHON = os.path.join(ROOT, ".venv-frameworks", "bin", "python")
+ONNX2TF_PYTHON = os.path.join(ROOT, ".venv-onnx2tf", "bin", "python")
 
 LITERT_RUN = r"""
 import json, sys
@@ -58,12 +61,38 @@ def photo(size, scaling):
     return (x * scaling[0] + scaling[1])[None].astype(np.float32)  # NHWC
 
 
+def int8_models(outdir):
+    """An int8-quantized MobileNetV3-Small written by TensorFlow's converter (scripts/make-int8-tflite.py, in the
+    venv scripts/setup-frameworks --with-onnx2tf makes), calibrated on scikit-image's photographs; skipped without it."""
+    if not os.path.exists(ONNX2TF_PYTHON):
+        print("make-tflite-models: no .venv-onnx2tf; the int8 model is skipped (scripts/setup-frameworks --with-onnx2tf)")
+        return []
+    from skimage import data
+    from skimage.transform import resize
+    images = []
+    for name in ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field"]:
+        image = getattr(data, name)()[..., :3]
+        images.append(resize(image, (224, 224), order=1, anti_aliasing=True) * 2 - 1)
+    calibration = os.path.join(outdir, "calibration.npy")
+    np.save(calibration, np.array(images, np.float32))
+    path = os.path.join(outdir, "mobilenetv3_small_int8.tflite")
+    subprocess.run([ONNX2TF_PYTHON, os.path.join(ROOT, "scripts", "make-int8-tflite.py"), calibration, path], check=True,
+                   capture_output=True)
+    x = np.array(images[1:2], np.float32)  # the cat (chelsea)
+    x.tofile(os.path.join(outdir, "mobilenetv3_small_int8.in.f32"))
+    result = subprocess.run([FRAMEWORKS_PYTHON, "-c", LITERT_RUN, path, os.path.join(outdir, "mobilenetv3_small_int8.in.f32"),
+                             os.path.join(outdir, "mobilenetv3_small_int8")], capture_output=True, text=True, check=True)
+    shapes = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"make-tflite-models: mobilenetv3_small_int8 {list(x.shape)} -> {shapes}")
+    return [{"name": "mobilenetv3_small_int8", "model": path, "input_shape": list(x.shape), "output_shapes": shapes}]
+
+
 def stamp_text():
     import skimage
-    h = hashlib.sha256(open(__file__, "rb").read()).hexdigest()[:16]
+    h = hashlib.sha256(open(__file__, "rb").read() + open(os.path.join(ROOT, "scripts", "make-int8-tflite.py"), "rb").read()).hexdigest()[:16]
     litert = subprocess.run([FRAMEWORKS_PYTHON, "-c", "import importlib.metadata as m; print(m.version('ai-edge-litert'))"],
                             capture_output=True, text=True, check=True).stdout.strip()
-    return f"{h} skimage {skimage.__version__} ai-edge-litert {litert} {MEDIAPIPE}\n"
+    return f"{h} skimage {skimage.__version__} ai-edge-litert {litert} {MEDIAPIPE} onnx2tf venv {os.path.exists(ONNX2TF_PYTHON)}\n"
 
 
 def main(argv):
@@ -96,6 +125,7 @@ def main(argv):
             shapes = json.loads(result.stdout.strip().splitlines()[-1])
             entries.append({"name": name, "model": path, "input_shape": list(x.shape), "output_shapes": shapes})
             print(f"make-tflite-models: {name} {list(x.shape)} -> {shapes}")
+    entries += int8_models(outdir)
     with open(manifest_path, "w") as f:
         json.dump(entries, f, indent=1)
     with open(stamp_path, "w") as f:

@@ -30,6 +30,8 @@ struct TFLiteImporter {
     private var values: [Int: [Layout: String]] = [:]
     /// Constant tensors (buffers, and DEQUANTIZE of buffers), as stored.
     private var constants: [Int: Tensor] = [:]
+    /// The int8 value of each quantized tensor an operator wrote (its float view is in `values`).
+    private var quantizedValues: [Int: String] = [:]
     private var counter = 0
 
     init(_ fb: FlatBuffer) { self.fb = fb }
@@ -59,10 +61,20 @@ struct TFLiteImporter {
         let buffers = try fb.tables(root, 4)
         guard let subgraph = try fb.tables(root, 2).first else { throw Unsupported(reason: "the model has no subgraph") }
         try readTensors(subgraph, buffers: buffers)
-        for (i, t) in tensors.enumerated() where t.data != nil { constants[i] = try decode(t) }
+        // Quantized constants (int8 weights, int32 biases) are read as the float values they stand for.
+        for (i, t) in tensors.enumerated() where t.data != nil {
+            constants[i] = try decode(t)
+            if Self.isQuantized(t), [2, 9].contains(t.type) { constants[i] = try dequantized(constants[i]!, t) }
+        }
         let inputs = try fb.int32s(subgraph, 1) ?? [], outputs = try fb.int32s(subgraph, 2) ?? []
         for i in inputs + outputs where i < 0 || i >= tensors.count { throw FlatBuffer.Malformed(reason: "graph tensor index \(i) out of range") }
-        for i in inputs { values[i] = [.native: tensors[i].name] }
+        for (i, t) in tensors.enumerated() where Self.isQuantized(t) && t.type == 3 {
+            throw Unsupported(reason: "tensor \(t.name) is uint8-quantized; the importer reads float and int8-quantized models")
+        }
+        // A quantized (int8) input is read through a DequantizeLinear; every op then works on float values.
+        for i in inputs {
+            values[i] = [.native: Self.isQuantized(tensors[i]) ? dequantize(tensors[i].name, tensors[i]) : tensors[i].name]
+        }
         for op in try fb.tables(subgraph, 3) {
             let index = Int(try fb.scalar(op, 0, default: UInt32(0)))
             guard index < codes.count else { throw FlatBuffer.Malformed(reason: "operator code \(index) out of range") }
@@ -72,7 +84,7 @@ struct TFLiteImporter {
         }
         // Graph outputs keep their TFLite names and layout.
         for o in outputs {
-            let value = try self.value(o, .native)
+            let value = try quantizedValues[o] ?? self.value(o, .native)
             if value != tensors[o].name { emit("Identity", [value], named: tensors[o].name) }
         }
         func info(_ i: Int) -> ValueInfo {
@@ -196,9 +208,34 @@ struct TFLiteImporter {
         values[i]?[.nchw] != nil || (values[i] == nil && rank(i) == 4) ? .nchw : .native
     }
 
+    /// Records `name` as tensor `i`'s value in `layout`. A quantized (int8) tensor is rounded to its int8 grid as
+    /// TFLite stores it: QuantizeLinear then DequantizeLinear, so readers see exactly the values TFLite computes with.
     private mutating func define(_ i: Int, _ name: String, _ layout: Layout) {
+        var name = name
+        if Self.isQuantized(tensors[i]), constants[i] == nil {
+            let (scale, zero) = quantization(tensors[i])
+            let q = emit("QuantizeLinear", [name, scale, zero])
+            quantizedValues[i] = q
+            name = emit("DequantizeLinear", [q, scale, zero])
+        }
         values[i] = [layout == .nchw && rank(i) != 4 ? .native : layout: name]
     }
+
+    /// A quantized tensor's scale and zero point as constants (per tensor: activations are quantized per tensor).
+    private mutating func quantization(_ t: TensorInfo) -> (scale: String, zero: String) {
+        let scale = constant(Tensor(shape: [], floats: [t.scales.first ?? 1]), "\(t.name)_scale")
+        let zero = constant(Tensor(shape: [], int8s: [Int8(clamping: t.zeroPoints.first ?? 0)]), "\(t.name)_zero_point")
+        return (scale, zero)
+    }
+
+    /// `value` (the int8 graph value of quantized tensor `t`) as floats.
+    private mutating func dequantize(_ value: String, _ t: TensorInfo) -> String {
+        let (scale, zero) = quantization(t)
+        return emit("DequantizeLinear", [value, scale, zero])
+    }
+
+    /// True for a tensor with quantization scales of an integer type (int8 activations and weights, int32 biases).
+    static func isQuantized(_ t: TensorInfo) -> Bool { !t.scales.isEmpty && [2, 3, 9].contains(t.type) }
 
     static func transposed(_ t: Tensor, _ perm: [Int]) throws -> Tensor {
         guard let y = t.permuted(perm) else { throw Unsupported(reason: "cannot transpose \(t.shape) by \(perm)") }
@@ -246,8 +283,17 @@ struct TFLiteImporter {
         switch code {
         case 6:  // DEQUANTIZE
             let x = try input(0)
-            guard let c = constants[x] else { throw Unsupported(reason: "DEQUANTIZE of a runtime tensor (an int8-quantized model) is not supported") }
-            constants[out] = try dequantized(c, tensors[x])
+            if let c = constants[x] {
+                constants[out] = Self.isQuantized(tensors[x]) || tensors[x].type == 1 ? c : try dequantized(c, tensors[x])
+            } else {
+                // The input's float view is already its dequantized value.
+                let layout = currentLayout(x)
+                define(out, emit("Identity", [try value(x, layout)]), layout)
+            }
+        case 114:  // QUANTIZE (float to int8, or int8 to int8 with other parameters)
+            let x = try input(0)
+            let layout = currentLayout(x)
+            define(out, emit("Identity", [try value(x, layout)]), layout)
         case 3, 4:  // CONV_2D, DEPTHWISE_CONV_2D
             let depthwise = code == 4
             guard rank(try input(0)) == 4, rank(out) == 4 else { throw Unsupported(reason: "a 2-D convolution needs 4-D input and output tensors") }
@@ -318,6 +364,49 @@ struct TFLiteImporter {
             var padInputs = [try value(x, layout), constant(Tensor(shape: [onnxPads.count], ints: onnxPads.map { Int64($0) }), "pads")]
             if code == 60, ins.count > 2, ins[2] >= 0 { padInputs.append(try value(ins[2], .native)) }
             define(out, emit("Pad", padInputs), layout)
+        case 22 where ins.count > 1 && ins[1] >= 0 && constants[ins[1]] == nil:  // RESHAPE to a shape computed in the graph
+            let x = try value(try input(0), .native)
+            define(out, emit("Reshape", [x, try value(ins[1], .native)]), .native)
+        case 77:  // SHAPE (int64 here; the values are the same)
+            define(out, emit("Shape", [try value(try input(0), .native)]), .native)
+        case 83:  // PACK
+            let parts = ins.filter { $0 >= 0 }
+            var axis = Int(try option(options, 1, Int32(0)))
+            if axis < 0 { axis += rank(out) }
+            let axes = constant(Tensor(shape: [1], ints: [Int64(axis)]), "axes")
+            let unsqueezed = try parts.map { emit("Unsqueeze", [try value($0, .native), axes]) }
+            define(out, emit("Concat", unsqueezed, [("axis", .int(axis))]), .native)
+        case 45:  // STRIDED_SLICE
+            let x = try input(0)
+            let begin = try ints(try input(1), "STRIDED_SLICE's begin"), end = try ints(try input(2), "STRIDED_SLICE's end")
+            let strides = try ints(try input(3), "STRIDED_SLICE's strides")
+            let r = rank(x)
+            guard begin.count == r, end.count == r, strides.count == r, !strides.contains(0) else {
+                throw Unsupported(reason: "STRIDED_SLICE's begin, end and strides do not fit rank \(r)")
+            }
+            let beginMask = Int(try option(options, 0, Int32(0))), endMask = Int(try option(options, 1, Int32(0)))
+            let ellipsisMask = try option(options, 2, Int32(0)), newAxisMask = try option(options, 3, Int32(0))
+            let shrinkMask = Int(try option(options, 4, Int32(0)))
+            guard ellipsisMask == 0, newAxisMask == 0, try option(options, 5, UInt8(0)) == 0 else {
+                throw Unsupported(reason: "STRIDED_SLICE with an ellipsis, new axes or offsets is not supported")
+            }
+            let far = Int64(Int32.max), near = Int64(Int32.min)
+            var starts: [Int64] = [], ends: [Int64] = []
+            for d in 0..<r {
+                let forward = strides[d] > 0
+                starts.append(beginMask & (1 << d) != 0 ? (forward ? 0 : far) : Int64(begin[d]))
+                if shrinkMask & (1 << d) != 0 {
+                    ends.append(begin[d] == -1 ? far : Int64(begin[d] + 1))
+                } else {
+                    ends.append(endMask & (1 << d) != 0 ? (forward ? far : near) : Int64(end[d]))
+                }
+            }
+            func list(_ v: [Int64], _ base: String) -> String { constant(Tensor(shape: [v.count], ints: v), base) }
+            var y = emit("Slice", [try value(x, .native), list(starts, "starts"), list(ends, "ends"), list((0..<r).map { Int64($0) }, "axes"),
+                                   list(strides.map { Int64($0) }, "steps")])
+            let shrunk = (0..<r).filter { shrinkMask & (1 << $0) != 0 }
+            if !shrunk.isEmpty { y = emit("Squeeze", [y, list(shrunk.map { Int64($0) }, "axes")]) }
+            define(out, y, .native)
         case 22:  // RESHAPE
             let x = try value(try input(0), .native)
             let shape = ins.count > 1 && ins[1] >= 0 ? try ints(ins[1], "RESHAPE's shape")
@@ -406,6 +495,7 @@ struct TFLiteImporter {
     /// already widened.
     func dequantized(_ c: Tensor, _ t: TensorInfo) throws -> Tensor {
         if t.type == 1 || t.type == 0 { return c }
+        if c.elementType == .float32, t.scales.isEmpty { return c }
         guard !t.scales.isEmpty else { throw Unsupported(reason: "DEQUANTIZE of \(t.name) without a scale") }
         let values = c.ints
         if t.scales.count == 1 {

@@ -40,9 +40,19 @@ public enum WorkerEnvironment {
         return root.map { $0 + "/.venv-tf" }
     }
 
+    /// The optional onnx2tf venv (`scripts/setup-frameworks --with-onnx2tf`), used by the `onnx2tf` worker.
+    public static var onnx2tfVenv: String? {
+        if let v = ProcessInfo.processInfo.environment["KENNING_ONNX2TF_VENV"] { return v }
+        return root.map { $0 + "/.venv-onnx2tf" }
+    }
+
     /// The interpreter a framework's worker runs in.
     public static func python(for framework: String) -> String? {
-        framework == "tensorflow" ? tensorflowVenv.map { $0 + "/bin/python" } : python
+        switch framework {
+        case "tensorflow": return tensorflowVenv.map { $0 + "/bin/python" }
+        case "onnx2tf": return onnx2tfVenv.map { $0 + "/bin/python" }
+        default: return python
+        }
     }
 
     /// Package versions of the TensorFlow venv (`<venv-tf>/versions.json`).
@@ -66,9 +76,14 @@ public enum WorkerEnvironment {
     public static func unavailableReason(for framework: String) -> String? {
         guard let root else { return "cannot find the workers (workers/python/kenning_worker); set KENNING_ROOT to the repository" }
         guard let python = python(for: framework), FileManager.default.isExecutableFile(atPath: python) else {
-            return framework == "tensorflow"
-                ? "the TensorFlow venv \(tensorflowVenv ?? root + "/.venv-tf") does not exist (it is optional: scripts/setup-frameworks --with-tensorflow)"
-                : "the framework venv \(venv ?? root + "/.venv-frameworks") does not exist"
+            switch framework {
+            case "tensorflow":
+                return "the TensorFlow venv \(tensorflowVenv ?? root + "/.venv-tf") does not exist (it is optional: scripts/setup-frameworks --with-tensorflow)"
+            case "onnx2tf":
+                return "the onnx2tf venv \(onnx2tfVenv ?? root + "/.venv-onnx2tf") does not exist (it is optional: scripts/setup-frameworks --with-onnx2tf)"
+            default:
+                return "the framework venv \(venv ?? root + "/.venv-frameworks") does not exist"
+            }
         }
         return nil
     }

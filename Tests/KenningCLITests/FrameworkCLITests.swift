@@ -98,6 +98,47 @@ import Testing
         #expect(compiledAccuracies.count == 2 && Set(compiledAccuracies) == Set(accuracies), "\(compiledAccuracies) vs \(accuracies)")
     }
 
+    /// MobileNetV3's hard swish and squeeze-excitation are outside our ONNX→TFLite converter: TFLiteCompiler hands the
+    /// model to onnx2tf, and LiteRT's outputs match the unoptimized model's. Without onnx2tf's venv the pipeline fails
+    /// with a compile error naming the op and the setup command.
+    @Test func onnx2tfConvertsWhatOurConverterCannot() throws {
+        try #require(Self.ready, "run scripts/setup-frameworks")
+        let venv = CLI.root + "/.venv-onnx2tf/bin/python"
+        try #require(FileManager.default.isExecutableFile(atPath: venv), "run scripts/setup-frameworks --with-onnx2tf")
+        let model = CLI.root + "/build/model-families/mobilenetv3_small.onnx"
+        try #require(FileManager.default.fileExists(atPath: model), "run scripts/make-model-families.py")
+        let dir = CLI.tempDir()
+        // Photographs in the Oxford-IIIT Pet layout (two per breed), resized to the model's 224 × 224.
+        let fixture = Process()
+        fixture.executableURL = URL(fileURLWithPath: CLI.root + "/.venv-frameworks/bin/python")
+        fixture.arguments = [CLI.root + "/scripts/pet_fixture.py", "images", "\(dir)/pets", "2"]
+        fixture.standardOutput = FileHandle.nullDevice
+        try fixture.run()
+        fixture.waitUntilExit()
+        try #require(fixture.terminationStatus == 0)
+        let cfg = "\(dir)/grid.json"
+        try fineTuneConfig(
+            optimizers: #"[{"type": "TFLiteCompiler", "parameters": {"compiled_model_path": ["\#(dir)/m.tflite"]}}]"#,
+            runtime: #"[{"type": "TFLiteRuntime", "parameters": {"save_model_path": ["\#(dir)/r.tflite"], "num_threads": [1]}}]"#,
+            parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "output_tolerance": 0.001}"#,
+            wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(model)", "input_mean": 120.0, "input_std": 60.0}}"#,
+            dataset: #"{"type": "PetDataset", "parameters": {"dataset_root": "\#(dir)/pets", "split_fraction_test": 0.5, "image_size": 224}}"#,
+            extra: #""measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0},"#
+        ).write(toFile: cfg, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out_all_results.json"))) as! [[String: Any]]
+        #expect(all.count == 1 && all.first?["status"] as? String == "ok", "\(all)")
+        // Within output_tolerance 0.001 of the ONNX model's outputs on the photographs: the conversion is faithful.
+
+        let missing = try CLI.run(["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/missing.json", "--cache-dir", "\(dir)/empty-cache"],
+                                  environment: ["KENNING_ONNX2TF_VENV": "\(dir)/no-such-venv"])
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/missing_all_results.json"))) as! [[String: Any]]
+        let reason = rows.first?["reason"] as? String ?? ""
+        #expect(rows.first?["status"] as? String == "compile_error", "\(rows) \(missing.stderr)")
+        #expect(reason.contains("has no TFLite translation") && reason.contains("scripts/setup-frameworks --with-onnx2tf"), "\(reason)")
+    }
+
     @Test func crashingWorkerFailsOnlyItsPipeline() throws {
         try #require(Self.ready, "run scripts/setup-frameworks")
         let dir = CLI.tempDir()

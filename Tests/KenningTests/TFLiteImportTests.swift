@@ -45,6 +45,37 @@ enum TFLiteTestSet {
         }
     }
 
+    @Test("an int8-quantized MobileNetV3-Small (TensorFlow's converter) runs natively on every backend: LiteRT's top class, logits within two int8 steps")
+    func int8MobileNetV3() throws {
+        let entries = try TFLiteTestSet.prepared.get()
+        try #require(entries.contains { $0.name == "mobilenetv3_small_int8" }, "run scripts/setup-frameworks --with-onnx2tf (TensorFlow)")
+        let entry = try #require(entries.first { $0.name == "mobilenetv3_small_int8" })
+        let model = try TFLite.load(path: entry.model)
+        #expect(model.graph.nodes.contains { $0.opType == "QuantizeLinear" } && model.graph.nodes.contains { $0.opType == "DequantizeLinear" })
+        let x = Tensor(shape: entry.inputShape, floats: try CNNTestSet.floats(TFLiteTestSet.directory + "/\(entry.name).in.f32"))
+        let expected = try CNNTestSet.floats(TFLiteTestSet.directory + "/\(entry.name).out0.f32")
+        // The logits are int8 values on the output's grid: they differ by whole steps where a rounding differs.
+        func top(_ v: [Float], _ k: Int) -> [Int] { Array(v.indices.sorted { v[$0] != v[$1] ? v[$0] > v[$1] : $0 < $1 }.prefix(k)) }
+        for backend in NativeBackend.allCases {
+            let y = try NativeSession(model: model, threads: 2, backend: backend).run([x])[0]
+            try #require(y.shape == entry.outputShapes[0])
+            let worst = zip(y.floats, expected).map { abs($0 - $1) }.max() ?? .infinity
+            let grid = Set(expected).sorted()
+            let step = zip(grid.dropFirst(), grid).map { $0 - $1 }.min() ?? 0
+            let same = Double(zip(y.floats, expected).filter { $0 == $1 }.count) / Double(expected.count)
+            print("mobilenetv3_small_int8 on \(backend.rawValue): max |Δ| \(worst) (int8 step \(step)), \(same * 100) % of logits identical, top-5 \(top(y.floats, 5)) vs LiteRT \(top(expected, 5))")
+            #expect(grid.count > 20, "LiteRT's logits are spread over the int8 grid")
+            #expect(worst <= 2 * step + 1e-6, "\(backend.rawValue): max |Δ| \(worst), int8 step \(step)")
+            // Between its int8 roundings the graph computes in float, where TFLite uses fixed-point arithmetic: logits differ
+            // by a step or two where a rounding went the other way, not more, and not on average.
+            let mean = zip(y.floats, expected).map { abs($0 - $1) }.reduce(0, +) / Float(expected.count)
+            #expect(mean <= 0.75 * step, "\(backend.rawValue): mean |Δ| \(mean), int8 step \(step)")
+            #expect(same >= 0.4, "\(backend.rawValue): \(same * 100) % identical")
+            // The top class is LiteRT's (on the coarse int8 grid several classes can share the top value).
+            #expect(expected[top(y.floats, 1)[0]] == expected.max(), "\(backend.rawValue)")
+        }
+    }
+
     @Test("a file that is not TFLite, or is cut short, is bad input naming the file")
     func badFiles() throws {
         let dir = temporaryDirectory()

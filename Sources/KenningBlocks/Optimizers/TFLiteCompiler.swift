@@ -3,7 +3,8 @@ import KenningCore
 import KenningWorkers
 
 /// TFLite conversion: keras through TensorFlow's converter (the optional .venv-tf), ONNX through swift-kenning's own
-/// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow).
+/// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow), and what that cannot translate through onnx2tf (the
+/// optional .venv-onnx2tf).
 public struct TFLiteCompiler: WorkerBackedOptimizer {
     /// The names of this block's own parameters, with the types they are read as.
     enum Key {
@@ -16,7 +17,7 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
 
     public static let description = BlockDescription(
         kind: .optimizer, name: "TFLiteCompiler", kenningModule: "kenning.optimizers.tflite",
-        summary: "Converts keras models (TensorFlow's converter: scripts/setup-frameworks --with-tensorflow) or ONNX CNNs (our converter, float32 only) to .tflite",
+        summary: "Converts keras models (TensorFlow's converter: scripts/setup-frameworks --with-tensorflow) or ONNX models (our converter for CNNs, onnx2tf for the rest: scripts/setup-frameworks --with-onnx2tf; float32) to .tflite",
         parameters: WorkerOptimizerSupport.common([
             ParameterSpec(Key.target, .choice(["default", "int8", "float16", "edgetpu"]), default: "default",
                           help: "default (float32); int8 (calibrated on the dataset) and float16 need a keras input; edgetpu is not available"),
@@ -66,6 +67,20 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
             throw .badInput("TFLiteCompiler: target \(target) and use_tf_select_ops need a keras input (TensorFlow's converter); the ONNX converter makes float32 only",
                             path: "$.parameters.target", fix: "use \"target\": \"default\" for ONNX models")
         }
-        return try support.compile(input)
+        do {
+            return try support.compile(input)
+        } catch let ours where "\(ours)".contains("UnsupportedOp") {
+            // Our converter covers a CNN subset; onnx2tf (in its own optional venv) converts the rest.
+            if let reason = WorkerEnvironment.unavailableReason(for: "onnx2tf") {
+                throw .failure("\(ours.problems.first?.what ?? "\(ours)"); onnx2tf, which converts any model, is not set up: \(reason)",
+                               fix: "run scripts/setup-frameworks --with-onnx2tf")
+            }
+            do {
+                return try support.compile(input, framework: "onnx2tf")
+            } catch {
+                throw .failure("neither converter translates the model: \(ours.problems.first?.what ?? "\(ours)"); onnx2tf: \(error.problems.first?.what ?? "\(error)")",
+                               fix: "export the model with ops LiteRT supports, or use another optimizer")
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (0 = any free port)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--framework", required=True,
-                    choices=["onnxruntime", "openvino", "iree", "tvm", "tflite", "tensorflow", "images"])
+                    choices=["onnxruntime", "openvino", "iree", "tvm", "tflite", "tensorflow", "onnx2tf", "images"])
     ap.add_argument("--port-file", help="write the bound port here (atomically) once listening")
     ap.add_argument("--workdir", help="scratch folder (the host creates and removes it); default: a new temporary one")
     ap.add_argument("--idle-timeout", type=float, default=600.0,

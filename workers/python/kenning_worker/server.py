@@ -38,6 +38,7 @@ FRAMEWORK_MODULES = {
     "tvm": "tvm_worker",
     "tflite": "tflite_worker",
     "tensorflow": "tensorflow_worker",
+    "onnx2tf": "onnx2tf_worker",
     "images": "images_worker",
 }
 
