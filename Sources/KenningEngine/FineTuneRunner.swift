@@ -49,6 +49,16 @@ public struct FineTuneRunner {
                     problems += error.problems
                 }
             } else {
+                // A fixed block is checked here too, so its problems are reported with the optimizable blocks' ones.
+                let blocks: [(JSONValue, String)] = value.arrayValue.map { list in list.enumerated().map { ($1, "$.\(key)[\($0)]") } }
+                    ?? [(value, "$.\(key)")]
+                for (block, path) in blocks {
+                    do {
+                        _ = try BlockConfig.parse(block, kind: kind(of: key), path: path, registry: registry)
+                    } catch {
+                        for p in error.problems where !problems.contains(p) { problems.append(p) }
+                    }
+                }
                 lists.append((key, [value]))
             }
         }

@@ -190,6 +190,13 @@ let catalogue: [BadInput] = [
     BadInput(name: "several problems at once",
              file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "num_thread": [1], "backend": ["fast"]}}]"#),
              expect: ["2 problems", "num_thread", "backend"]),
+    BadInput(name: "problems in fixed and optimizable blocks at once", file: #"""
+    {"optimization_parameters": {"strategy": "grid_search", "optimizable": ["runtime"], "metric": "inferencetime_mean", "policy": "min"},
+     "model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_stdd": 16.0}},
+     "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits", "split_fraction_tst": 0.2}},
+     "optimizers": [{"type": "kenning.optimizers.onnx.ONNXCompilr", "parameters": {}}],
+     "runtime": [{"type": "NativeRuntime", "parameters": {"save_model_path": ["x.onnx"], "num_thread": [1]}}]}
+    """#, expect: ["4 problems", "input_stdd", "split_fraction_tst", "ONNXCompilr", "num_thread"]),
     BadInput(name: "test without the optimized model", file: #"""
     {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
      "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
