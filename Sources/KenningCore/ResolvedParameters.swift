@@ -31,6 +31,14 @@ public struct ResolvedParameters: Sendable, Equatable {
         for spec in specs {
             if let value = pairs.first(where: { $0.0 == spec.name })?.1 {
                 switch spec.check(value) {
+                case let .ok(.string(v)) where spec.type == .path:
+                    // Kenning's resource URIs name local files (its cache); a download is refused.
+                    switch ResourceURI.localPath(v) {
+                    case let .ok(local): out.append((spec.name, local))
+                    case let .bad(reason):
+                        problems.append(Problem("\(blockName).\(spec.name): \(reason)", path: "$.parameters.\(spec.name)",
+                                                fix: "give a local path (Kenning's cache is \(ResourceURI.cacheDirectory))"))
+                    }
                 case let .ok(v): out.append((spec.name, v))
                 case let .bad(reason):
                     problems.append(Problem("invalid value for \(blockName).\(spec.name): \(reason)", path: "$.parameters.\(spec.name)",

@@ -197,6 +197,9 @@ let catalogue: [BadInput] = [
      "optimizers": [{"type": "kenning.optimizers.onnx.ONNXCompilr", "parameters": {}}],
      "runtime": [{"type": "NativeRuntime", "parameters": {"save_model_path": ["x.onnx"], "num_thread": [1]}}]}
     """#, expect: ["4 problems", "input_stdd", "split_fraction_tst", "ONNXCompilr", "num_thread"]),
+    BadInput(name: "a resource that would be downloaded",
+             file: fineTuneConfig(wrapper: #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "https://example.org/model.onnx"}}"#),
+             expect: ["https://example.org/model.onnx would be downloaded", "$.model_wrapper.parameters.model_path"]),
     BadInput(name: "test without the optimized model", file: #"""
     {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
      "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},

@@ -180,3 +180,31 @@ import Testing
         #expect((p2["closest"] as! [Int]).count == 3)
     }
 }
+
+/// Kenning's `kenning:///` resources are read from its cache (`KENNING_CACHE_DIR`), nothing is downloaded.
+@Suite struct KenningResources {
+    @Test("kenning:///models/… resolves to $KENNING_CACHE_DIR/models/…; a resource missing there names that path")
+    func resourcesFromTheCache() throws {
+        let dir = CLI.tempDir()
+        let cache = "\(dir)/kenning-cache"
+        try FileManager.default.createDirectory(atPath: "\(cache)/models/classification", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.root + "/models/digits-cnn.onnx", toPath: "\(cache)/models/classification/digits.onnx")
+        func scenario(_ uri: String) throws -> String {
+            let path = "\(dir)/\(uri.split(separator: "/").last ?? "s").json"
+            try #"""
+            {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(uri)", "input_std": 16.0}},
+             "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+             "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(uri)"}},
+             "measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0}}
+            """#.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let ok = try CLI.run(["test", "--json-cfg", try scenario("kenning:///models/classification/digits.onnx"), "--measurements", "\(dir)/m.json"],
+                             environment: ["KENNING_CACHE_DIR": cache])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let missing = try CLI.run(["test", "--json-cfg", try scenario("kenning:///models/classification/absent.onnx"), "--measurements", "\(dir)/n.json"],
+                                  environment: ["KENNING_CACHE_DIR": cache])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("\(cache)/models/classification/absent.onnx"), "\(missing.stderr)")
+    }
+}

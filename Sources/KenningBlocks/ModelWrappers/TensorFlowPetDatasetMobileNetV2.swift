@@ -10,7 +10,7 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
         kind: .modelWrapper, name: "TensorFlowPetDatasetMobileNetV2", kenningModule: "kenning.modelwrappers.classification.tensorflow_pet_dataset",
         summary: "MobileNetV2 (keras .h5/.keras) for the 37 Oxford-IIIT Pet breeds; 224×224 RGB NHWC, ImageNet normalization",
         parameters: [
-            ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the keras model (.h5 or .keras); kenning:// URLs need a download, which is not available"),
+            ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the keras model (.h5 or .keras); kenning:/// resources are read from Kenning's cache, nothing is downloaded"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
         ],
         outputFormats: [.keras])
@@ -26,16 +26,14 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
-        if modelPath.hasPrefix("kenning://") || modelPath.hasPrefix("http") {
-            throw .badInput("\(modelPath) would be downloaded, which is not available here", path: "$.parameters.model_path",
-                            fix: "use a local keras file (scripts/make-pet-fixture builds one)")
-        }
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw .badInput("keras model not found: \(modelPath)", path: "$.parameters.model_path",
-                            fix: "run scripts/make-pet-fixture, or point model_path at a MobileNetV2 keras file")
+                            fix: modelPath.hasPrefix(ResourceURI.cacheDirectory)
+                                ? "put Kenning's downloaded file at \(modelPath) (its cache, KENNING_CACHE_DIR), or point model_path at a local keras file"
+                                : "run scripts/make-pet-fixture, or point model_path at a MobileNetV2 keras file")
         }
         return ModelArtifact(path: modelPath, format: .keras,
                              io: IOSpec(inputs: [TensorSpec(name: "input_1", shape: [-1, 224, 224, 3], elementType: .float32)],
