@@ -34,6 +34,7 @@ enum GoldenFile {
     static func masked(_ text: String, temporary: String) -> String {
         text.replacingOccurrences(of: temporary, with: "<tmp>").replacingOccurrences(of: CLI.scratch, with: "<scratch>")
             .replacingOccurrences(of: CLI.root, with: "<repo>")
+            .replacingOccurrences(of: ProcessInfo.processInfo.environment["KENNING_CACHE_DIR"] ?? NSHomeDirectory() + "/.kenning", with: "<kenning-cache>")
     }
 
     /// A file name for a test case's title.
