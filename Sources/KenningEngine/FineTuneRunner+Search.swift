@@ -38,7 +38,7 @@ extension FineTuneRunner {
         let journal = try Journal(path: journalPath, resume: options.resume)
         if options.resume { say("resuming: \(earlier.count) finished runs in \(journalPath)") }
 
-        let reference = referenceOutputs(runnable.first?.pipeline)
+        let reference = op.outputTolerance.isEmpty ? nil : referenceOutputs(runnable.first?.pipeline, cache: cache)
         var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
                                     excluded: excluded, reference: reference, start: start, total: runnable.count)
         try session.search(runnable)
@@ -46,15 +46,32 @@ extension FineTuneRunner {
         return try session.finish()
     }
 
-    /// Outputs of the unoptimized model on the first test samples, computed in-process with the reference backend (the gate's truth).
-    func referenceOutputs(_ pipeline: JSONValue?) -> [[Double]]? {
+    /// Outputs of the unoptimized model on the first test samples the gate compares (`PipelineRunner.outputSampleCount`):
+    /// computed in-process on the native runtime's fastest backend (`auto`), and kept in the artifact cache under the
+    /// model's content hash, the wrapper and the dataset, so a later search on the same model reads them.
+    func referenceOutputs(_ pipeline: JSONValue?, cache: ArtifactCache) -> [[Double]]? {
         guard let pipeline, var scenario = try? Scenario.parse(pipeline, registry: registry) else { return nil }
+        let modelPath = scenario.modelWrapper.parameters[CommonParameter.modelPath.name]?.stringValue
+        let key = modelPath.flatMap(ContentHash.file).map { model in
+            ContentHash.hex("gate-truth|\(model)|\(scenario.modelWrapper.json.serialized(indent: nil))|\(scenario.dataset?.json.serialized(indent: nil) ?? "")")
+        }
+        let stored = key.map { (cache.directory as NSString).appendingPathComponent("gate-truth-\($0.prefix(24)).json") }
+        if let stored, let data = FileManager.default.contents(atPath: stored),
+           let cached = try? JSONValue.parse(String(decoding: data, as: UTF8.self)), let rows = cached.arrayValue {
+            return rows.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
+        }
         scenario.optimizers = []
-        scenario.runtime = nil
+        let native = ResolvedParameters(values: NativeRuntime.description.parameters.compactMap { s in s.defaultValue.map { (s.name, $0) } }
+            .filter { $0.0 != "backend" } + [("backend", .string("auto")), ("save_model_path", .string(""))])
+        scenario.runtime = registry.entries.first { $0.description.name == "NativeRuntime" }.map {
+            BlockConfig(entry: $0, parameters: native, jsonPath: "$.runtime")
+        }
         scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0),
                                                                                ("eval_fraction", 1.0)]))
         let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
-        guard let m = try? runner.run(optimize: false, test: true, measurementsPath: nil) else { return nil }
-        return m["output_samples"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
+        guard let m = try? runner.run(optimize: false, test: true, measurementsPath: nil, sampleLimit: PipelineRunner.outputSampleCount),
+              let rows = m["output_samples"]?.arrayValue else { return nil }
+        if let stored { try? Files.writeJSON(.array(rows), to: stored) }
+        return rows.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
     }
 }

@@ -20,7 +20,8 @@ public struct OptimizationParameters: Sendable {
     public var maxTime: Double?
     public var seed: UInt64
     public var halvingRate: Int
-    /// Largest allowed difference between a run's outputs and the unoptimized model's, per precision.
+    /// Largest allowed difference between a run's outputs and the unoptimized model's, per precision; empty when the
+    /// check is off (`"output_tolerance": false`).
     public var outputTolerance: [String: Double]
     public var remeasureRounds: Int
 
@@ -150,13 +151,15 @@ public struct OptimizationParameters: Sendable {
         if rate < 2 { problems.append(Problem("\"halving_rate\" must be at least 2", path: "\(base).halving_rate", fix: "use 2, 3 or 4")) }
         var tolerance = ["float32": 1e-3, "float16": 1e-2, "int8": 5e-2]
         if let v = op["output_tolerance"] {
-            if let d = v.doubleValue, d > 0 {
+            if v.boolValue == false {
+                tolerance = [:]
+            } else if let d = v.doubleValue, d > 0 {
                 tolerance = tolerance.mapValues { _ in d }
             } else if let pairs = v.objectPairs, pairs.allSatisfy({ tolerance[$0.0] != nil && ($0.1.doubleValue ?? 0) > 0 }) {
                 for (k, x) in pairs { tolerance[k] = x.doubleValue! }
             } else {
-                problems.append(Problem("\"output_tolerance\" must be a positive number or an object of float32/float16/int8 tolerances",
-                                        path: "\(base).output_tolerance", fix: "e.g. 1e-3 or {\"float32\": 1e-3, \"int8\": 0.05}"))
+                problems.append(Problem("\"output_tolerance\" must be a positive number, an object of float32/float16/int8 tolerances, or false",
+                                        path: "\(base).output_tolerance", fix: "e.g. 1e-3 or {\"float32\": 1e-3, \"int8\": 0.05}; false turns the output check off"))
             }
         }
         var rounds = 2

@@ -54,10 +54,14 @@ public struct PipelineRunner {
         return Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime)
     }
 
-    /// Runs the pipeline and returns the measurements (also written to `measurementsPath` when given).
+    /// How many outputs a run keeps in `output_samples` (the output check compares them with the unoptimized model's).
+    static let outputSampleCount = 16
+
+    /// Runs the pipeline and returns the measurements (also written to `measurementsPath` when given). `sampleLimit`
+    /// caps the test samples used.
     @discardableResult
     public func run(optimize: Bool, test: Bool, measurementsPath: String?, inputModel: String? = nil,
-                    inputFormat: ModelFormat? = nil) throws(KenningError) -> JSONValue {
+                    inputFormat: ModelFormat? = nil, sampleLimit: Int? = nil) throws(KenningError) -> JSONValue {
         onPhase("load")
         let built = try build()
         var artifact: ModelArtifact
@@ -147,7 +151,8 @@ public struct PipelineRunner {
         if !compileTimes.isEmpty { measurements.append(("optimization_time", .array(compileTimes))) }
         measurements += try measure(runtime: runtimeBlock, artifact: artifact, wrapper: built.wrapper, dataset: dataset,
                                     runtimeBatch: built.runtime.config?.parameters[CommonParameter.batchSize] ?? 1,
-                                    sample: !(built.runtime.config?.parameters[CommonParameter.disablePerformanceMeasurements] ?? false))
+                                    sample: !(built.runtime.config?.parameters[CommonParameter.disablePerformanceMeasurements] ?? false),
+                                    sampleLimit: sampleLimit)
         let doc = JSONValue.object(measurements)
         if let measurementsPath { try Files.writeJSON(doc, to: measurementsPath, indent: 2) }
         return doc
@@ -194,11 +199,11 @@ public struct PipelineRunner {
     }
 
     func measure(runtime: any Runtime, artifact: ModelArtifact, wrapper: any ModelWrapper, dataset: any Dataset, runtimeBatch: Int,
-                 sample: Bool) throws(KenningError) -> [(String, JSONValue)]
+                 sample: Bool, sampleLimit: Int? = nil) throws(KenningError) -> [(String, JSONValue)]
     {
         let settings = scenario.measurement
         let fullTest = dataset.testIndices
-        let test = Array(fullTest.prefix(max(1, Int((Double(fullTest.count) * settings.evalFraction).rounded(.up)))))
+        let test = Array(fullTest.prefix(min(sampleLimit ?? .max, max(1, Int((Double(fullTest.count) * settings.evalFraction).rounded(.up))))))
         guard !fullTest.isEmpty else {
             throw .badInput("the dataset's test split is empty", path: "$.dataset.parameters.split_fraction_test", fix: "use a test fraction above 0")
         }
@@ -247,7 +252,7 @@ public struct PipelineRunner {
                     guard scores.count == b.count else {
                         throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
                     }
-                    for s in scores where outputSamples.count < 16 { outputSamples.append(JSONValue(s.map { Double($0) })) }
+                    for s in scores where outputSamples.count < Self.outputSampleCount { outputSamples.append(JSONValue(s.map { Double($0) })) }
                     for (idx, s) in zip(b, scores) {
                         let truth = dataset.label(idx)
                         let ranked = s.indices.sorted { s[$0] > s[$1] }

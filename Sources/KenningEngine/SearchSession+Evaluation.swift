@@ -146,7 +146,7 @@ extension SearchSession {
             e.metrics += [("inferencetime_mean_ci_low", mean.low), ("inferencetime_mean_ci_high", mean.high),
                           ("inferencetime_median_ci_low", median.low), ("inferencetime_median_ci_high", median.high)]
         }
-        if let reference, let outputs = m["output_samples"]?.arrayValue?.map({ $0.arrayValue?.compactMap(\.doubleValue) ?? [] }) {
+        if !op.outputTolerance.isEmpty, let reference, let outputs = m["output_samples"]?.arrayValue?.map({ $0.arrayValue?.compactMap(\.doubleValue) ?? [] }) {
             let diff = zip(reference, outputs).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
             e.metrics.append(("output_max_abs_diff", diff))
             let precision = m["model_precision"]?.stringValue ?? "float32"

@@ -208,3 +208,36 @@ import Testing
         #expect(missing.stderr.contains("\(cache)/models/classification/absent.onnx"), "\(missing.stderr)")
     }
 }
+
+/// The output check's truth: computed once on the 16 samples it compares, kept in the artifact cache; the check can be off.
+@Suite struct OutputGate {
+    @Test("the unoptimized model's outputs are cached with the artifacts; \"output_tolerance\": false turns the check off")
+    func truthIsCachedAndTheCheckCanBeOff() throws {
+        let dir = CLI.tempDir()
+        func config(_ tolerance: String) throws -> String {
+            let path = "\(dir)/grid-\(tolerance).json"
+            try fineTuneConfig(
+                optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/g.onnx"]}}]"#,
+                runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/r.onnx"], "num_threads": [1]}}]"#,
+                parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "output_tolerance": \#(tolerance)}"#,
+                extra: #""measurement": {"warmup_runs": 1, "min_runs": 10, "min_time": 0.0},"#
+            ).write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        func metrics(_ out: String) throws -> [String: Any] {
+            let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(out)_all_results.json"))) as! [[String: Any]]
+            return try #require(rows.first?["metrics"] as? [String: Any])
+        }
+        let cache = "\(dir)/cache"
+        let first = try CLI.run(["fine-tune-optimizers", "--json-cfg", try config("0.001"), "--output", "\(dir)/a.json", "--cache-dir", cache])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try metrics("a")["output_max_abs_diff"] != nil)
+        let truth = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("gate-truth-") }
+        #expect(truth.count == 1)
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(cache)/\(truth[0])"))) as? [[Double]]
+        #expect(rows?.count == 16 && rows?.allSatisfy { $0.count == 10 } == true)
+        let off = try CLI.run(["fine-tune-optimizers", "--json-cfg", try config("false"), "--output", "\(dir)/b.json", "--cache-dir", cache])
+        #expect(off.status == 0, "\(off.stderr)")
+        #expect(try metrics("b")["output_max_abs_diff"] == nil)
+    }
+}
