@@ -162,7 +162,8 @@ public struct OptimizationParameters: Sendable {
                                         path: "\(base).output_tolerance", fix: "e.g. 1e-3 or {\"float32\": 1e-3, \"int8\": 0.05}; false turns the output check off"))
             }
         }
-        var rounds = 2
+        // Kenning re-measures nothing: its measurement preset keeps ties as they are unless remeasure_ties says otherwise.
+        var rounds = doc["measurement"]?["preset"]?.stringValue == "kenning" ? 0 : 2
         if let v = op["remeasure_ties"] {
             if let b = v.boolValue { rounds = b ? 2 : 0 } else if let i = v.intValue, i >= 0 { rounds = i } else {
                 problems.append(Problem("\"remeasure_ties\" must be true, false or a number of rounds", path: "\(base).remeasure_ties", fix: "e.g. 2"))

@@ -61,7 +61,7 @@ public struct Scenario: Sendable {
         var settings = MeasurementSettings(ResolvedParameters(values: MeasurementSettings.specs.map { ($0.name, $0.defaultValue!) }))
         if let m = doc["measurement"] {
             do {
-                settings = MeasurementSettings(try ResolvedParameters.resolve(m, specs: MeasurementSettings.specs, blockName: "measurement"))
+                settings = try MeasurementSettings.resolve(m)
             } catch {
                 problems += error.problems.map { p in
                     var p = p

@@ -73,9 +73,8 @@ struct SearchSession {
             var order = Array(runnable.indices)
             if limit < runnable.count { order.shuffle(using: &rng) }
             let base = runnable.first?.pipeline["measurement"]
-            let s = MeasurementSettings(
-                (try? ResolvedParameters.resolve(base, specs: MeasurementSettings.specs, blockName: "measurement"))
-                    ?? ResolvedParameters(values: MeasurementSettings.specs.map { ($0.name, $0.defaultValue!) }))
+            let s = (try? MeasurementSettings.resolve(base))
+                ?? MeasurementSettings(ResolvedParameters(values: MeasurementSettings.specs.map { ($0.name, $0.defaultValue!) }))
             let full = SuccessiveHalving.Budget(warmupRuns: s.warmupRuns, minRuns: s.minRuns, minTime: s.minTime, maxTime: s.maxTime,
                                                 evalFraction: s.evalFraction)
             return SuccessiveHalving(candidates: Array(order.prefix(limit)), eta: op.halvingRate, full: full, fullJSON: base)

@@ -241,3 +241,30 @@ import Testing
         #expect(try metrics("b")["output_max_abs_diff"] == nil)
     }
 }
+
+/// Kenning's way of timing: one pass over the test split, the first inference included.
+@Suite struct KenningMeasurementPreset {
+    @Test("\"measurement\": {\"preset\": \"kenning\"} times each test sample once, no warm-up; keys beside it still apply")
+    func onePass() throws {
+        let dir = CLI.tempDir()
+        func run(_ measurement: String) throws -> [String: Any] {
+            let cfg = "\(dir)/s.json"
+            try #"""
+            {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}},
+             "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits", "split_fraction_test": 0.2}},
+             "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}},
+             "measurement": \#(measurement)}
+            """#.write(toFile: cfg, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["test", "--json-cfg", cfg, "--measurements", "\(dir)/m.json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/m.json"))) as? [String: Any])
+        }
+        let kenning = try run(#"{"preset": "kenning"}"#)
+        let steps = try #require(kenning["target_inference_step"] as? [Double])
+        let confusion = try #require(kenning["eval_confusion_matrix"] as? [[Int]])
+        #expect(steps.count == confusion.joined().reduce(0, +), "one timed inference per test sample")
+        #expect((kenning["warmup_inference_step"] as? [Double])?.isEmpty == true)
+        let withWarmup = try run(#"{"preset": "kenning", "warmup_runs": 3}"#)
+        #expect((withWarmup["warmup_inference_step"] as? [Double])?.count == 3)
+    }
+}
