@@ -121,6 +121,7 @@ public enum GraphPasses {
         case "HardSigmoid": return ("HardSigmoid", [node.float("alpha", default: 0.2), node.float("beta", default: 0.5)])
         case "HardSwish" where native: return ("HardSwish", [])
         case "Gelu" where native && node.string("approximate") != "tanh": return ("Gelu", [])
+        case "SiLU" where native && node.domain == "kenning.native": return ("SiLU", [])
         case "Clip":
             if opset < 11 { return ("Clip", [node.float("min", default: -.greatestFiniteMagnitude), node.float("max", default: .greatestFiniteMagnitude)]) }
             func bound(_ i: Int, _ d: Float) -> Float? {

@@ -13,6 +13,8 @@ enum Activation: Equatable {
     case hardSwish
     /// x · ½ · (1 + erf(x / √2))
     case gelu
+    /// x · sigmoid(x)
+    case silu
     /// scale · activation(x) + shift (a scalar scale and shift after the activation, folded in).
     indirect case scaled(Activation, scale: Float, shift: Float)
 
@@ -37,6 +39,7 @@ enum Activation: Equatable {
         case "HardSigmoid": self = .hardSigmoid(params.count > 0 ? params[0] : 0.2, params.count > 1 ? params[1] : 0.5)
         case "HardSwish": self = .hardSwish
         case "Gelu": self = .gelu
+        case "SiLU": self = .silu
         default: throw KernelError(reason: "unsupported fused activation \"\(name)\"")
         }
     }
@@ -52,6 +55,7 @@ enum Activation: Equatable {
         case let .hardSigmoid(a, b): return min(max(a * x + b, 0), 1)
         case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
         case .gelu: return 0.5 * x * (1 + erff(x * 0.70710678118654752))
+        case .silu: return x / (1 + expf(-x))
         case let .scaled(a, scale, shift): return scale * a.apply(x) + shift
         }
     }

@@ -16,7 +16,8 @@ struct LayoutPlan {
     /// Nodes that run a channels-last kernel (pooling, concat, BatchNormalization, per-channel Mul/Add).
     private(set) var channelsLastKernel: Set<Int> = []
 
-    static let unary: Set<String> = Set(["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Dropout", "Neg", "Abs"])
+    static let unary: Set<String> = Set(["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Dropout", "Neg", "Abs",
+                                           "kenning.native.SiLU"])
         .union(ReferenceOps.unaryMath.keys)
     static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"]
 

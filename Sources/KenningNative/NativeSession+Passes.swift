@@ -25,7 +25,7 @@ extension NativeSession {
 
     /// `model` rewritten for `backend`: int8 convolution fusion, constant folding, 1-D convolutions lifted to 2-D, then (not on `reference`, and not
     /// when every value must stay observable) BatchNormalization and per-channel scale/shift folding, hard swish
-    /// recognition, Gelu recognition, MatMul bias fusion, residual and activation fusion (with a scalar scale and shift after the activation) and dead-node
+    /// recognition, Gelu and SiLU recognition, MatMul bias fusion, residual and activation fusion (with a scalar scale and shift after the activation) and dead-node
     /// removal. `shapes` come from shape inference on `model`; without them the residual fusion is skipped.
     static func optimized(_ model: Model, backend: NativeBackend, keepIntermediates: Bool,
                           shapes: [String: [Int]]?) throws(KenningError) -> (model: Model, shapes: [String: [Int]]?) {
@@ -38,6 +38,7 @@ extension NativeSession {
         _ = GraphPasses.foldAffineIntoConv(&model)
         _ = GraphPasses.recognizeHardSwish(&model)
         _ = GraphPasses.recognizeGelu(&model)
+        _ = GraphPasses.recognizeSiLU(&model)
         _ = GraphPasses.fuseMatMulBias(&model)
         if let shapes { _ = GraphPasses.fuseResiduals(&model, shapes: shapes) }
         _ = GraphPasses.fuseActivations(&model, native: true)

@@ -7,6 +7,8 @@ extension ReferenceOps {
     static func registerActivations(_ table: inout Table) {
         table.add("Relu") { _, _ in { a in [Kernels.relu(try required(a, 0, "X"))] } }
         table.add("Sigmoid") { _, _ in { a in [Kernels.unary(try required(a, 0, "X")) { 1 / (1 + expf(-$0)) }] } }
+        // x · sigmoid(x), as GraphPasses.recognizeSiLU writes it.
+        table.add("kenning.native.SiLU") { _, _ in { a in [Kernels.unary(try required(a, 0, "X")) { $0 / (1 + expf(-$0)) }] } }
         table.add("Tanh") { _, _ in { a in [Kernels.unary(try required(a, 0, "X")) { tanhf($0) }] } }
         table.add("LeakyRelu") { node, _ in
             let alpha = node.float("alpha", default: 0.01)

@@ -171,6 +171,20 @@ enum FamilySet {
     }
 }
 
+/// SiLU (x · sigmoid(x)) is recognised in YOLOv8 and fused into the convolutions as oneDNN's swish post-op.
+@Suite struct SiLUFusion {
+    @Test("NudeNet's YOLOv8n on oneDNN: its 57 SiLUs run inside the convolutions; only the head's sigmoid stays")
+    func yolo() throws {
+        let entry = try FamilySet.entry("yolov8_nudenet")
+        let session = try NativeSession(model: try ONNX.load(path: entry.model), threads: 1, backend: .onednn)
+        _ = try session.run(try entry.inputs.indices.map { try FamilySet.input(entry, $0) })
+        let planned = session.plannedProviders
+        #expect(planned.filter { $0.op == "Sigmoid" }.count == 1, "\(planned.filter { $0.op == "Sigmoid" })")
+        #expect(!planned.contains { $0.op == "kenning.native.SiLU" })
+        #expect(planned.filter { $0.op == "com.microsoft.FusedConv" && $0.provider == "onednn" }.count == 57)
+    }
+}
+
 /// The image wrapper's input size: from `input_shape` when given (checked against the model), else from the samples.
 @Suite struct WrapperInputShape {
     static func wrapper(_ values: [(String, JSONValue)]) throws -> ONNXImageClassifier {

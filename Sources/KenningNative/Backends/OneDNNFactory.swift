@@ -149,6 +149,7 @@ final class OneDNNFactory: OperatorFactory {
         case let .hardSigmoid(a, b): return [(dnnl_eltwise_linear, a, b), (dnnl_eltwise_clip, 0, 1)]
         case .hardSwish: return [(dnnl_eltwise_hardswish, 0, 0)]
         case .gelu: return [(dnnl_eltwise_gelu_erf, 0, 0)]
+        case .silu: return [(dnnl_eltwise_swish, 1, 0)]
         case let .scaled(inner, scale, shift): return eltwise(inner) + [(dnnl_eltwise_linear, scale, shift)]
         }
     }
