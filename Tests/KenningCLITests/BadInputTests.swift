@@ -208,7 +208,7 @@ let catalogue: [BadInput] = [
     """#, command: "test", expect: ["does not exist", "$.runtime.parameters.save_model_path", "kenning optimize test"]),
     BadInput(name: "samples that do not fit the model", file: #"""
     {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
-     "dataset": {"type": "RandomizedClassificationDataset", "parameters": {"inputdims": [3, 3], "outputdims": [10], "samplescount": 20}},
+     "dataset": {"type": "RandomizedClassificationDataset", "parameters": {"input_dims": [3, 3], "num_classes": 10, "num_samples": 20}},
      "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}}}
     """#, command: "test", expect: ["do not fit the model input"]),
     BadInput(name: "test without a dataset", file: #"""

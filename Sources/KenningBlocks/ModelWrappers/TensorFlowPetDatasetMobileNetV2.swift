@@ -12,6 +12,11 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
         parameters: [
             ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the keras model (.h5 or .keras); kenning:/// resources are read from Kenning's cache, nothing is downloaded"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
+            // Kenning's training parameters: `kenning train` is not available, so they are accepted and not used.
+            ParameterSpec(CommonParameter.batchSize, .integer, default: .null, nullable: true, help: "Training batch size (training is not available; unused)"),
+            ParameterSpec("learning_rate", .number, default: .null, nullable: true, help: "Training learning rate (training is not available; unused)"),
+            ParameterSpec("num_epochs", .integer, default: .null, nullable: true, help: "Training epochs (training is not available; unused)"),
+            ParameterSpec("logdir", .path, default: .null, nullable: true, help: "Training log folder (training is not available; unused)"),
         ],
         outputFormats: [.keras])
 

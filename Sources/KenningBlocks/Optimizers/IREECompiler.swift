@@ -11,7 +11,7 @@ public struct IREECompiler: WorkerBackedOptimizer {
             ParameterSpec("backend", .choice(["llvm-cpu"]), default: "llvm-cpu", help: "IREE target backend"),
             ParameterSpec("compiler_args", .stringList, default: [], help: "Extra iree-compile flags, e.g. \"--iree-opt-level=O3\""),
             ParameterSpec("target_cpu", .string, default: "host", help: "--iree-llvmcpu-target-cpu (host = this machine's CPU)"),
-        ]),
+        ], modelFrameworks: ["onnx", "keras", "tflite"]),
         inputFormats: [.onnx], outputFormats: [.iree])
 
     let support: WorkerOptimizerSupport

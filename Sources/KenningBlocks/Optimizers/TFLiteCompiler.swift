@@ -6,6 +6,18 @@ import KenningWorkers
 /// ONNX→TFLite converter (CNN op subset, float32, no TensorFlow), and what that cannot translate through onnx2tf (the
 /// optional .venv-onnx2tf).
 public struct TFLiteCompiler: WorkerBackedOptimizer {
+    /// Kenning's TFLiteCompiler parameters for quantization-aware training and TFLite Micro's op resolver, neither of
+    /// which this build has: accepted at Kenning's defaults.
+    static let unavailable: [ParameterSpec] = [
+        ParameterSpec("epochs", .integer, default: 3, range: 0...100_000, help: "Quantization-aware training epochs (training is not available)"),
+        ParameterSpec(CommonParameter.batchSize, .integer, default: 32, range: 1...65536, help: "Quantization-aware training batch size (training is not available)"),
+        ParameterSpec("optimizer", .choice(["adam", "SGD", "RMSprop"]), default: "adam", help: "Quantization-aware training optimizer (training is not available)"),
+        ParameterSpec("disable_from_logits", .boolean, default: false, help: "Quantization-aware training loss switch (training is not available)"),
+        ParameterSpec("save_to_zip", .boolean, default: false, help: "Zipped output is not available; must be false"),
+        ParameterSpec("resolver_template_path", .path, default: .null, nullable: true, help: "TFLite Micro op resolver template (not available; must be null)"),
+        ParameterSpec("resolver_output_path", .path, default: .null, nullable: true, help: "TFLite Micro op resolver output (not available; must be null)"),
+    ]
+
     /// The names of this block's own parameters, with the types they are read as.
     enum Key {
         static let inferenceInputType = ParameterKey<String>("inference_input_type")
@@ -26,7 +38,7 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
             ParameterSpec(CommonParameter.datasetPercentage, .number, default: 0.25, range: 0.0001...1, help: "Fraction of the training split used to calibrate int8"),
             ParameterSpec(Key.quantizationAwareTraining, .boolean, default: false, help: "Not available; must be false"),
             ParameterSpec(Key.useTFSelectOps, .boolean, default: false, help: "Allow TensorFlow ops LiteRT lacks (keras input only)"),
-        ]),
+        ] + unavailable, modelFrameworks: ["keras", "onnx"]),
         inputFormats: [.keras, .onnx], outputFormats: [.tflite])
 
     let support: WorkerOptimizerSupport
@@ -45,6 +57,7 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
             throw .badInput("TFLiteCompiler: target edgetpu needs the Edge TPU compiler, which is not available", path: "$.parameters.target",
                             fix: "use default, float16 or int8")
         }
+        try p.requireDefaults(Self.unavailable, block: "TFLiteCompiler", why: "no quantization-aware training, zipped output or TFLite Micro resolver")
         support = WorkerOptimizerSupport(block: "TFLiteCompiler", framework: "tflite", inputs: [.keras, .onnx], output: .tflite, parameters: p)
     }
 

@@ -4,6 +4,19 @@ import KenningWorkers
 
 /// Apache TVM 0.27 (Relax): ONNX import, optional conv2d layout conversion, build for an LLVM target.
 public struct TVMCompiler: WorkerBackedOptimizer {
+    /// Kenning's TVMCompiler parameters for what this build has no counterpart of (microTVM, Zephyr, TensorRT, Darknet,
+    /// the graph executor): accepted at Kenning's defaults.
+    static let unavailable: [ParameterSpec] = [
+        ParameterSpec("compile_use_vm", .boolean, default: false, help: "Kenning's switch to the Relay VM; Relax always builds for its virtual machine"),
+        ParameterSpec("output_conversion_function", .choice(["default", "dict_to_tuple"]), default: "default", help: "Output conversion (default only)"),
+        ParameterSpec("use_tensorrt", .boolean, default: false, help: "TensorRT is not available; must be false"),
+        ParameterSpec("libdarknet_path", .string, default: "/usr/local/lib/libdarknet.so", help: "Darknet input is not available"),
+        ParameterSpec("target_microtvm_board", .string, default: .null, nullable: true, help: "microTVM is not available; must be null"),
+        ParameterSpec("zephyr_header_template", .path, default: .null, nullable: true, help: "Zephyr export is not available; must be null"),
+        ParameterSpec("zephyr_llext_source_template", .path, default: .null, nullable: true, help: "Zephyr export is not available; must be null"),
+        ParameterSpec("module_name", .string, default: .null, nullable: true, help: "Zephyr module name (unused without Zephyr export)"),
+    ]
+
     public static let description = BlockDescription(
         kind: .optimizer, name: "TVMCompiler", kenningModule: "kenning.optimizers.tvm",
         summary: "Compiles ONNX or TFLite models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
@@ -17,7 +30,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
             ParameterSpec("use_fp16_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec("use_int8_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec(CommonParameter.datasetPercentage, .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
-        ]),
+        ] + unavailable, modelFrameworks: ["onnx", "keras", "tflite", "darknet", "torch"]),
         inputFormats: [.onnx, .tflite], outputFormats: [.tvm])
 
     let support: WorkerOptimizerSupport
@@ -28,6 +41,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
             throw .badInput("TVMCompiler: \(flag) is not supported with TVM 0.27's Relax flow here", path: "$.parameters.\(flag)",
                             fix: "set it to false, or quantize first with ONNXRuntimeQuantizer")
         }
+        try p.requireDefaults(Self.unavailable, block: "TVMCompiler", why: "TVM 0.27 Relax on the CPU, no microTVM, Zephyr, TensorRT or Darknet")
         support = WorkerOptimizerSupport(block: "TVMCompiler", framework: "tvm", inputs: [.onnx, .tflite], output: .tvm, parameters: p)
     }
 }

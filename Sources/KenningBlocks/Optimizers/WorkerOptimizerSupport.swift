@@ -24,11 +24,13 @@ struct WorkerOptimizerSupport: Sendable {
     let output: ModelFormat
     let parameters: ResolvedParameters
 
-    static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
+    static func common(_ extra: [ParameterSpec], modelFrameworks: [String]? = nil) -> [ParameterSpec] {
         [
             ParameterSpec(CommonParameter.compiledModelPath, .path, help: "Where the compiled model is written"),
             ParameterSpec("location", .choice(["host"]), default: "host", help: "Where the optimization runs (only the host for now)"),
-        ] + extra
+        ] + (modelFrameworks.map { [ParameterSpec("model_framework", .choice($0 + ["any"]), default: "any",
+                                                  help: "Framework of the input model (Kenning's key); any: taken from the file")] } ?? [])
+            + extra
     }
 
     var compiledModelPath: String { parameters[CommonParameter.compiledModelPath] ?? "" }
@@ -62,6 +64,10 @@ struct WorkerOptimizerSupport: Sendable {
         }
         var input = input
         if let real = Self.sniff(data) { input.format = real }
+        if let declared = parameters["model_framework"]?.stringValue, declared != "any", declared != input.format.rawValue {
+            throw .badInput("\(block): model_framework is \(declared), but the input model is \(input.format.rawValue)", path: "$.parameters.model_framework",
+                            fix: "set model_framework to \"\(input.format.rawValue)\" or \"any\"")
+        }
         guard inputs.contains(input.format) else {
             throw .badInput("\(block) takes \(inputs.map(\.rawValue).joined(separator: ", ")) models, got \(input.format)",
                             fix: "put it where the previous block produces one of those formats")

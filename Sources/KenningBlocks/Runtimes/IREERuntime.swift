@@ -20,7 +20,7 @@ public struct IREERuntime: Runtime {
     public var framework: FrameworkInfo { frameworkInfo("iree", package: "iree-base-runtime") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        support = WorkerRuntimeSupport(block: "IREERuntime", framework: "iree", formats: [.iree], parameters: p)
+        support = try WorkerRuntimeSupport(block: "IREERuntime", framework: "iree", formats: [.iree], parameters: p)
     }
 
     public func incompatibility(with model: ModelArtifact) -> String? { support.incompatibility(with: model) }

@@ -23,7 +23,7 @@ public struct ONNXRuntime: Runtime {
     public var framework: FrameworkInfo { frameworkInfo("onnxruntime", package: "onnxruntime") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        support = WorkerRuntimeSupport(block: "ONNXRuntime", framework: "onnxruntime", formats: [.onnx], parameters: p)
+        support = try WorkerRuntimeSupport(block: "ONNXRuntime", framework: "onnxruntime", formats: [.onnx], parameters: p)
     }
 
     public func incompatibility(with model: ModelArtifact) -> String? { support.incompatibility(with: model) }

@@ -23,7 +23,7 @@ public struct OpenVINORuntime: Runtime {
     public var framework: FrameworkInfo { frameworkInfo("openvino", package: "openvino") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        support = WorkerRuntimeSupport(block: "OpenVINORuntime", framework: "openvino", formats: [.openvino, .onnx], parameters: p)
+        support = try WorkerRuntimeSupport(block: "OpenVINORuntime", framework: "openvino", formats: [.openvino, .onnx], parameters: p)
     }
 
     public func incompatibility(with model: ModelArtifact) -> String? { support.incompatibility(with: model) }

@@ -20,7 +20,7 @@ public struct TFLiteRuntime: Runtime {
     public var framework: FrameworkInfo { frameworkInfo("tflite", package: "ai-edge-litert") }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
-        support = WorkerRuntimeSupport(block: "TFLiteRuntime", framework: "tflite", formats: [.tflite], parameters: p)
+        support = try WorkerRuntimeSupport(block: "TFLiteRuntime", framework: "tflite", formats: [.tflite], parameters: p)
     }
 
     public func incompatibility(with model: ModelArtifact) -> String? { support.incompatibility(with: model) }

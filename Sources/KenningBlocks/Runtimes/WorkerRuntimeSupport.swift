@@ -14,12 +14,23 @@ struct WorkerRuntimeSupport: Sendable {
     let formats: [ModelFormat]
     let parameters: ResolvedParameters
 
+    init(block: String, framework: String, formats: [ModelFormat], parameters: ResolvedParameters) throws(KenningError) {
+        try parameters.requireDefaults(Self.common([]).filter { $0.name == "llext_binary_path" }, block: block,
+                                       why: "Kenning's Zephyr LLEXT runtimes run on boards this build does not target")
+        self.block = block
+        self.framework = framework
+        self.formats = formats
+        self.parameters = parameters
+    }
+
     static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
         [ParameterSpec(CommonParameter.saveModelPath, .path, help: "Path of the model the runtime loads (the pipeline copies its optimized model here)")]
             + extra + [
                 ParameterSpec(CommonParameter.batchSize, .integer, default: 1, range: 1...65536, help: "Batches smaller than this are zero-padded to it"),
                 ParameterSpec(CommonParameter.disablePerformanceMeasurements, .boolean, default: false,
                               help: "Skip CPU and memory sampling during the session"),
+                ParameterSpec("llext_binary_path", .path, default: .null, nullable: true,
+                              help: "Kenning's Zephyr LLEXT runtime binary (not available here; must be null)"),
             ]
     }
 
