@@ -26,15 +26,7 @@ extension GraphPasses {
             conv.inputs[0] = input
             conv.inputs[1] = weights
             conv.outputs = [output]
-            conv.attributes = node.attributes.compactMap { name, value in
-                switch (name, value) {
-                case let ("kernel_shape", .ints(k)) where k.count == 1: return (name, .ints([1] + k))
-                case let ("strides", .ints(s)) where s.count == 1: return (name, .ints([1] + s))
-                case let ("dilations", .ints(d)) where d.count == 1: return (name, .ints([1] + d))
-                case let ("pads", .ints(p)) where p.count == 2: return (name, .ints([0, p[0], 0, p[1]]))
-                default: return (name, value)
-                }
-            }
+            conv.attributes = Self.liftedTo2D(node.attributes)
             if let x = shapes?[node.inputs[0]], let y = shapes?[node.outputs[0]], x.count == 3, y.count == 3 {
                 shapes?[input] = [x[0], x[1], 1, x[2]]
                 shapes?[output] = [y[0], y[1], 1, y[2]]
@@ -48,5 +40,18 @@ extension GraphPasses {
         g.nodes = nodes
         model.graph = g
         return PassReport(name: "lift_1d_convolutions", changes: lifted)
+    }
+
+    /// A 1-D window op's attributes for the same op on a unit height: each 1-D window attribute gets a leading 1 (0 for pads).
+    static func liftedTo2D(_ attributes: [(String, AttributeValue)]) -> [(String, AttributeValue)] {
+        attributes.map { name, value in
+            switch (name, value) {
+            case let ("kernel_shape", .ints(k)) where k.count == 1: return (name, .ints([1] + k))
+            case let ("strides", .ints(v)) where v.count == 1: return (name, .ints([1] + v))
+            case let ("dilations", .ints(v)) where v.count == 1: return (name, .ints([1] + v))
+            case let ("pads", .ints(p)) where p.count == 2: return (name, .ints([0, p[0], 0, p[1]]))
+            default: return (name, value)
+            }
+        }
     }
 }

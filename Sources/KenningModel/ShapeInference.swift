@@ -167,15 +167,7 @@ public enum ShapeInference {
             if x.count == 3, w.count == 3 {
                 // 1-D: the 2-D rule on a unit height (the native runtime lifts such convolutions the same way).
                 var lifted = n
-                lifted.attributes = n.attributes.map { name, value in
-                    switch (name, value) {
-                    case let ("kernel_shape", .ints(k)) where k.count == 1: return (name, .ints([1] + k))
-                    case let ("strides", .ints(v)) where v.count == 1: return (name, .ints([1] + v))
-                    case let ("dilations", .ints(v)) where v.count == 1: return (name, .ints([1] + v))
-                    case let ("pads", .ints(p)) where p.count == 2: return (name, .ints([0, p[0], 0, p[1]]))
-                    default: return (name, value)
-                    }
-                }
+                lifted.attributes = GraphPasses.liftedTo2D(n.attributes)
                 let out = try outputShapes(lifted, [[x[0], x[1], 1, x[2]], [w[0], w[1], 1, w[2]]] + ins.dropFirst(2), constants: constants, opset: opset)
                 return [[out[0][0], out[0][1], out[0][3]]]
             }
