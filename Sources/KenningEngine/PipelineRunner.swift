@@ -272,7 +272,12 @@ public struct PipelineRunner {
         let cpuUsed = Environment.processCPUSeconds() - cpu0
         let samples = sampler.stop()
         log(String(format: "measured %d inferences over %.2f s (%d warm-up excluded)", steps.count, monotonicSeconds() - start, warmup.count))
-        return [
+        // The runtime's own account (e.g. the execution providers really used), under "runtime_session".
+        let details: [(String, JSONValue)] = session.details.isEmpty ? [] : [("runtime_session", .object(session.details))]
+        for warning in session.details.first(where: { $0.0 == "warnings" })?.1.arrayValue ?? [] {
+            if let text = warning.stringValue { log("warning: \(text)") }
+        }
+        return details + [
             ("measurement_window", .double(window)),
             ("warmup_inference_step", JSONValue(warmup)),
             ("target_inference_step", JSONValue(steps)),

@@ -6,6 +6,8 @@ public final class WorkerInferenceSession: InferenceSession {
     public let worker: FrameworkWorker
     public let io: IOSpec
     public private(set) var lastInferenceSeconds: Double?
+    /// The worker runtime's own account of the session (its `session` entry in STATS).
+    public private(set) var details: [(String, JSONValue)] = []
 
     private let runtime: (type: String, parameters: JSONValue)
     private let modelBytes: [UInt8]
@@ -55,6 +57,7 @@ public final class WorkerInferenceSession: InferenceSession {
             throw .failure("the \(worker.framework) worker's STATS has no target_inference_step", fix: "see the worker log \(worker.process.logPath)")
         }
         lastInferenceSeconds = steps.reduce(0, +)
+        if let session = json["session"], case let .object(pairs) = session { details = pairs }
         let shapes = json["output_shapes"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.intValue) ?? [] }
         return try TensorBytes.decode(bytes, specs: io.outputs, batch: inputs.first?.shape.first ?? 1, shapes: shapes)
     }

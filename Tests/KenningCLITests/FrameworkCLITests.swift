@@ -139,6 +139,27 @@ import Testing
         #expect(reason.contains("has no TFLite translation") && reason.contains("scripts/setup-frameworks --with-onnx2tf"), "\(reason)")
     }
 
+    /// Execution providers this ONNX Runtime lacks are skipped with a warning, as Kenning does; the measurements
+    /// record the providers really used.
+    @Test func missingExecutionProvidersFallBackToTheCPU() throws {
+        try #require(Self.ready, "run scripts/setup-frameworks")
+        let dir = CLI.tempDir()
+        try #"""
+        {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}},
+         "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+         "runtime": {"type": "ONNXRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx",
+                                                          "execution_providers": ["CUDAExecutionProvider", "CPUExecutionProvider"]}},
+         "measurement": {"preset": "kenning"}}
+        """#.write(toFile: "\(dir)/s.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["test", "--json-cfg", "\(dir)/s.json", "--measurements", "\(dir)/m.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("CUDAExecutionProvider") && r.stderr.contains("warning"), "\(r.stderr)")
+        let m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/m.json"))) as? [String: Any])
+        let session = try #require(m["runtime_session"] as? [String: Any])
+        #expect(session["execution_providers"] as? [String] == ["CPUExecutionProvider"])
+        #expect((session["warnings"] as? [String])?.first?.contains("CUDAExecutionProvider") == true)
+    }
+
     @Test func crashingWorkerFailsOnlyItsPipeline() throws {
         try #require(Self.ready, "run scripts/setup-frameworks")
         let dir = CLI.tempDir()

@@ -148,6 +148,9 @@ class Worker:
         if mtype == M.STATS:
             stats = {"target_inference_step": self.steps, "target_inference_step_timestamp": self.stamps,
                      "framework": {"name": self.fw.NAME, "version": self.fw.version()}}
+            details = getattr(self.runtime, "details", None)
+            if details:
+                stats["session"] = details
             if self.outputs is not None:
                 # The real shapes of the last OUTPUT, so outputs with symbolic dimensions are split without guessing.
                 stats["output_shapes"] = [list(np.shape(a)) for a in self.outputs]

@@ -1,5 +1,6 @@
 """ONNX Runtime: inference sessions and the quantizer (dynamic, static QDQ / QOperator)."""
 import os
+import sys
 
 import numpy as np
 
@@ -27,13 +28,19 @@ class Runtime:
         so.graph_optimization_level = getattr(ort.GraphOptimizationLevel,
                                               _LEVELS[self.params.get("graph_optimization_level", "all")])
         so.log_severity_level = 3
-        providers = self.params.get("execution_providers") or ["CPUExecutionProvider"]
+        requested = self.params.get("execution_providers") or ["CPUExecutionProvider"]
         available = ort.get_available_providers()
-        missing = [p for p in providers if p not in available]
-        if missing:
-            raise ValueError(f"execution provider(s) {missing} not available; this build has {available}")
+        # As Kenning does, providers this build lacks are skipped and the CPU provider is the fallback; the session
+        # reports what it really uses and what was skipped.
+        providers = [p for p in requested if p in available] or ["CPUExecutionProvider"]
+        missing = [p for p in requested if p not in available]
         self.session = ort.InferenceSession(model_bytes, so, providers=providers)
         self.names = [i.name for i in self.session.get_inputs()]
+        self.details = {"execution_providers": self.session.get_providers()}
+        if missing:
+            warning = f"execution provider(s) {missing} are not available in this ONNX Runtime ({available}); using {self.session.get_providers()}"
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
+            self.details["warnings"] = [warning]
 
     def run(self, inputs):
         feed = dict(zip(self.names, inputs))
