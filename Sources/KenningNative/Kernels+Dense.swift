@@ -70,10 +70,17 @@ extension Kernels {
                     let previous = openblas_get_num_threads()
                     openblas_set_num_threads(1)
                     defer { openblas_set_num_threads(previous) }
-                    parallelFor(batchCount, threads: m * n * k >= 1 << 14 ? threads : 1) { range in
-                        for bi in range {
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a0 + bi * aStride, Int32(k),
-                                        b0 + bi * bStride, Int32(n), 0, op + bi * m * n, Int32(n))
+                    // Each matrix is cut into row blocks too, so a batch that does not divide by the thread count (3 heads
+                    // on 2 threads) still keeps every thread busy.
+                    let parallel = m * n * k >= 1 << 14 && threads > 1
+                    let blocks = parallel && m >= 8 * threads ? threads : 1
+                    let rows = (m + blocks - 1) / blocks
+                    parallelFor(batchCount * blocks, threads: parallel ? threads : 1) { range in
+                        for task in range {
+                            let bi = task / blocks, r0 = (task % blocks) * rows, r1 = min(m, r0 + rows)
+                            guard r0 < r1 else { continue }
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(r1 - r0), Int32(n), Int32(k), 1,
+                                        a0 + bi * aStride + r0 * k, Int32(k), b0 + bi * bStride, Int32(n), 0, op + bi * m * n + r0 * n, Int32(n))
                         }
                     }
                 }
