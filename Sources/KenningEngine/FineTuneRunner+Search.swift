@@ -47,8 +47,9 @@ extension FineTuneRunner {
     }
 
     /// Outputs of the unoptimized model on the first test samples the gate compares (`PipelineRunner.outputSampleCount`):
-    /// computed in-process on the native runtime's fastest backend (`auto`), and kept in the artifact cache under the
-    /// model's content hash, the wrapper and the dataset, so a later search on the same model reads them.
+    /// computed in-process on the native runtime's reference kernels (the correctness oracle, which every other engine
+    /// is checked against), and kept in the artifact cache under the model's content hash, the wrapper and the dataset,
+    /// so a later search on the same model reads them.
     func referenceOutputs(_ pipeline: JSONValue?, cache: ArtifactCache) -> [[Double]]? {
         guard let pipeline, var scenario = try? Scenario.parse(pipeline, registry: registry) else { return nil }
         let modelPath = scenario.modelWrapper.parameters[CommonParameter.modelPath.name]?.stringValue
@@ -62,7 +63,7 @@ extension FineTuneRunner {
         }
         scenario.optimizers = []
         let native = ResolvedParameters(values: NativeRuntime.description.parameters.compactMap { s in s.defaultValue.map { (s.name, $0) } }
-            .filter { $0.0 != "backend" } + [("backend", .string("auto")), ("save_model_path", .string(""))])
+            .filter { $0.0 != "backend" } + [("backend", .string("reference")), ("save_model_path", .string(""))])
         scenario.runtime = registry.entries.first { $0.description.name == "NativeRuntime" }.map {
             BlockConfig(entry: $0, parameters: native, jsonPath: "$.runtime")
         }
