@@ -7,13 +7,18 @@ public struct TVMCompiler: WorkerBackedOptimizer {
     /// Kenning's TVMCompiler parameters for what this build has no counterpart of (microTVM, Zephyr, TensorRT, Darknet,
     /// the graph executor): accepted at Kenning's defaults.
     static let unavailable: [ParameterSpec] = [
-        ParameterSpec("compile_use_vm", .boolean, default: false, help: "Kenning's switch to the Relay VM; Relax always builds for its virtual machine"),
         ParameterSpec("output_conversion_function", .choice(["default", "dict_to_tuple"]), default: "default", help: "Output conversion (default only)"),
         ParameterSpec("use_tensorrt", .boolean, default: false, help: "TensorRT is not available; must be false"),
         ParameterSpec("libdarknet_path", .string, default: "/usr/local/lib/libdarknet.so", help: "Darknet input is not available"),
         ParameterSpec("target_microtvm_board", .string, default: .null, nullable: true, help: "microTVM is not available; must be null"),
         ParameterSpec("zephyr_header_template", .path, default: .null, nullable: true, help: "Zephyr export is not available; must be null"),
         ParameterSpec("zephyr_llext_source_template", .path, default: .null, nullable: true, help: "Zephyr export is not available; must be null"),
+    ]
+
+    /// Kenning's keys that are accepted with any value because this build's behaviour covers them.
+    static let accepted: [ParameterSpec] = [
+        ParameterSpec("compile_use_vm", .boolean, default: false,
+                      help: "Kenning's switch between the graph executor and the VM; TVM 0.27's Relax always builds for its VM, so both values give that"),
         ParameterSpec("module_name", .string, default: .null, nullable: true, help: "Zephyr module name (unused without Zephyr export)"),
     ]
 
@@ -30,7 +35,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
             ParameterSpec("use_fp16_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec("use_int8_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec(CommonParameter.datasetPercentage, .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
-        ] + unavailable, modelFrameworks: ["onnx", "keras", "tflite", "darknet", "torch"]),
+        ] + unavailable + accepted, modelFrameworks: ["onnx", "keras", "tflite", "darknet", "torch"]),
         inputFormats: [.onnx, .tflite], outputFormats: [.tvm])
 
     let support: WorkerOptimizerSupport
