@@ -64,7 +64,7 @@ extension FineTuneRunner {
         scenario.optimizers = []
         let native = ResolvedParameters(values: NativeRuntime.description.parameters.compactMap { s in s.defaultValue.map { (s.name, $0) } }
             .filter { $0.0 != "backend" } + [("backend", .string("reference")), ("save_model_path", .string(""))])
-        scenario.runtime = registry.entries.first { $0.description.name == "NativeRuntime" }.map {
+        scenario.runtime = (try? registry.resolve("NativeRuntime", kind: .runtime)).map {
             BlockConfig(entry: $0, parameters: native, jsonPath: "$.runtime")
         }
         scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0),

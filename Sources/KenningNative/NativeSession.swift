@@ -31,6 +31,8 @@ public final class NativeSession: InferenceSession {
     /// For a model with If nodes: the runtime inputs (by position) that are integer scalars, such as a sample rate.
     /// Their values are part of a plan's signature and constants in it, so conditions on them resolve when planning.
     private let controlInputs: [Int]
+    /// True when the model has If nodes: each plan then starts from the model with its branches resolved.
+    private let hasControlFlow: Bool
     private static let keptSignatures = 4
 
     /// Plans `model` for `backend` with `threads` worker threads. `profile` (or `KENNING_PROFILE=1`) records per-op times,
@@ -53,7 +55,7 @@ public final class NativeSession: InferenceSession {
             throw .badInput("the native runtime cannot run \(first.label): unsupported op(s) \(ops)",
                             fix: "use a runtime that supports these ops, or remove them from the model")
         }
-        let hasControlFlow = ControlFlow.hasControlFlow(original)
+        hasControlFlow = ControlFlow.hasControlFlow(original)
         controlInputs = hasControlFlow ? original.graph.runtimeInputs.indices.filter { i in
             let input = original.graph.runtimeInputs[i]
             return [.int64, .int32, .bool].contains(input.elementType) && (input.shape ?? []).allSatisfy { $0.value == 1 }
@@ -94,7 +96,7 @@ public final class NativeSession: InferenceSession {
         guard names.count == inputs.count else { throw .failure("the model takes \(names.count) input(s), got \(inputs.count)") }
         let inputShapes = Dictionary(uniqueKeysWithValues: zip(names, key))
         var model = original
-        if ControlFlow.hasControlFlow(original) {
+        if hasControlFlow {
             let values = Dictionary(uniqueKeysWithValues: zip(controlInputs.map { names[$0] }, control))
             model = try ControlFlow.resolved(original, inputShapes: inputShapes, controlValues: values, evaluate: NativeSession.evaluate)
         }
