@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningWorkers"],
                 swiftSettings: strict),
         .target(name: "KenningEngine",
-                dependencies: ["KenningCore", "KenningModel", "KenningSearch", "KenningBlocks", .product(name: "Yams", package: "Yams"),
+                dependencies: ["KenningCore", "KenningModel", "KenningSearch", "KenningBlocks", "KenningWorkers", .product(name: "Yams", package: "Yams"),
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Subprocess", package: "swift-subprocess")],
                 swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningWorkers
 
 extension FineTuneRunner {
     /// Runs the whole search. Returns the process exit status (0 when a pipeline was picked).
@@ -41,6 +42,9 @@ extension FineTuneRunner {
         let reference = op.outputTolerance.isEmpty ? nil : referenceOutputs(runnable.first?.pipeline, cache: cache)
         var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
                                     excluded: excluded, reference: reference, start: start, total: runnable.count)
+        // Measurement runs take turns on pooled framework workers (WorkerPool), stopped when the search ends.
+        WorkerPool.adoptOrphans()
+        defer { WorkerPool.shutdown(folder: session.workerPool) }
         try session.search(runnable)
         try session.resolveTies()
         return try session.finish()

@@ -14,9 +14,11 @@ public struct MeasurementSettings: Sendable, Equatable {
 
     public static let specs: [ParameterSpec] = [
         ParameterSpec(Key.warmupRuns, .integer, default: 10, range: 0...100_000, help: "Inferences run first and kept out of the timing series"),
-        ParameterSpec(Key.minRuns, .integer, default: 200, range: 1...10_000_000, help: "Timing continues until at least this many inferences"),
-        ParameterSpec(Key.minTime, .number, default: 1.0, range: 0...86_400, help: "…and at least this many seconds of timed inference"),
-        ParameterSpec(Key.maxTime, .number, default: 120.0, range: 0.001...86_400, help: "Timing stops after this many seconds even if min_runs is not met"),
+        ParameterSpec(Key.minRuns, .integer, default: 100, range: 1...10_000_000, help: "Timing continues until at least this many inferences"),
+        ParameterSpec(Key.minTime, .number, default: 0.05, range: 0...86_400,
+                      help: "…and at least this many seconds of wall-clock time since the first timed inference (MLPerf's min_duration)"),
+        ParameterSpec(Key.maxTime, .number, default: 120.0, range: 0.001...86_400,
+                      help: "Timing stops after this many seconds of wall-clock time even if min_runs is not met (the first pass over the test split always completes)"),
         ParameterSpec(Key.evalFraction, .number, default: 1.0, range: 0.0001...1,
                       help: "Fraction of the test split that is evaluated (quality metrics cover only that part; searches use less in early rounds)"),
         ParameterSpec(Key.preset, .choice(["default", "kenning"]), default: "default",

@@ -214,24 +214,40 @@ public struct PipelineRunner {
         let cpu0 = Environment.processCPUSeconds()
         let session = try runtime.load(artifact)
         onPhase("measure")
-        func infer(_ indices: [Int]) throws(KenningError) -> ([Tensor], Double) {
+        func inputs(_ indices: [Int]) throws(KenningError) -> [Tensor] {
             var samples = indices.map(dataset.sample)
-            let real = samples.count
             while samples.count < runtimeBatch { samples.append([Float](repeating: 0, count: dataset.sampleShape.reduce(1, *))) }
-            let inputs = try wrapper.preprocess(samples, sampleShape: dataset.sampleShape, io: artifact.io)
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            var outputs = try session.run(inputs)
-            let dt = session.lastInferenceSeconds ?? Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            if real < samples.count, var first = outputs.first, first.shape.first == samples.count {
-                let per = first.count / samples.count
-                first = Tensor(shape: [real] + first.shape.dropFirst(), floats: Array(first.floats.prefix(real * per)))
-                outputs[0] = first
+            return try wrapper.preprocess(samples, sampleShape: dataset.sampleShape, io: artifact.io)
+        }
+        // Batches go to the session in chunks that take about 50 ms and hold at most 8 MB of inputs, so a worker
+        // runtime pays its round trips per chunk, while the time budget is still checked often.
+        var wallPerInference = 0.0, bytesPerSet = 0
+        func run(_ chunk: [[Int]]) throws(KenningError) -> [TimedInference] {
+            let t0 = monotonicSeconds()
+            var sets: [[Tensor]] = []
+            for b in chunk { sets.append(try inputs(b)) }
+            bytesPerSet = max(bytesPerSet, sets.first.map { $0.reduce(0) { $0 + $1.count * 4 } } ?? 0)
+            var done = try session.runTimed(sets)
+            wallPerInference = (monotonicSeconds() - t0) / Double(max(1, chunk.count))
+            for (i, b) in chunk.enumerated() where b.count < runtimeBatch {
+                // Padding samples are not results: keep the real ones of a batched first output.
+                if var first = done[i].outputs.first, first.shape.first == runtimeBatch {
+                    let per = first.count / runtimeBatch
+                    first = Tensor(shape: [b.count] + first.shape.dropFirst(), floats: Array(first.floats.prefix(b.count * per)))
+                    done[i].outputs[0] = first
+                }
             }
-            return (outputs, dt)
+            return done
+        }
+        func chunkSize(_ remaining: Int) -> Int {
+            let byTime = wallPerInference > 0 ? Int(0.05 / wallPerInference) : 4
+            let byBytes = bytesPerSet > 0 ? (8 << 20) / bytesPerSet : 4
+            return max(1, min(remaining, byTime, byBytes, 1024))
         }
         var warmup: [Double] = []
-        for i in 0..<settings.warmupRuns {
-            warmup.append(try infer(batches[i % batches.count]).1)
+        while warmup.count < settings.warmupRuns {
+            let n = chunkSize(settings.warmupRuns - warmup.count)
+            warmup += try run((warmup.count..<(warmup.count + n)).map { batches[$0 % batches.count] }).map(\.seconds)
         }
         let classes = dataset.classNames.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
@@ -239,39 +255,49 @@ public struct PipelineRunner {
         var outputSamples: [JSONValue] = []
         var steps: [Double] = [], stamps: [Double] = []
         let start = monotonicSeconds()
-        var timed = 0.0
-        var pass = 0
-        outer: while true {
-            for b in batches {
-                let (outputs, dt) = try infer(b)
-                steps.append(dt)
-                stamps.append(monotonicSeconds())
-                timed += dt
-                if pass == 0 {
-                    let scores = try wrapper.postprocess(outputs)
-                    guard scores.count == b.count else {
-                        throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
-                    }
-                    for s in scores where outputSamples.count < Self.outputSampleCount { outputSamples.append(JSONValue(s.map { Double($0) })) }
-                    for (idx, s) in zip(b, scores) {
-                        let truth = dataset.label(idx)
-                        let ranked = s.indices.sorted { s[$0] > s[$1] }
-                        let pred = ranked.first ?? 0
-                        if truth < classes, pred < classes { confusion[truth][pred] += 1 }
-                        if ranked.prefix(5).contains(truth) { top5 += 1 }
-                        total += 1
-                    }
-                } else if (steps.count >= settings.minRuns && timed >= settings.minTime) || monotonicSeconds() - start >= settings.maxTime {
-                    break outer
+        // The first pass covers the (evaluated part of the) test split and scores it; further passes only time, until
+        // min_runs inferences and min_time seconds of wall-clock time have passed (or max_time has).
+        var next = 0
+        while next < batches.count {
+            let chunk = Array(batches[next..<(next + chunkSize(batches.count - next))])
+            next += chunk.count
+            for (b, done) in zip(chunk, try run(chunk)) {
+                steps.append(done.seconds)
+                stamps.append(done.finished)
+                let scores = try wrapper.postprocess(done.outputs)
+                guard scores.count == b.count else {
+                    throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
+                }
+                for s in scores where outputSamples.count < Self.outputSampleCount { outputSamples.append(JSONValue(s.map { Double($0) })) }
+                for (idx, s) in zip(b, scores) {
+                    let truth = dataset.label(idx)
+                    let ranked = s.indices.sorted { s[$0] > s[$1] }
+                    let pred = ranked.first ?? 0
+                    if truth < classes, pred < classes { confusion[truth][pred] += 1 }
+                    if ranked.prefix(5).contains(truth) { top5 += 1 }
+                    total += 1
                 }
             }
-            pass += 1
-            if (steps.count >= settings.minRuns && timed >= settings.minTime) || monotonicSeconds() - start >= settings.maxTime { break }
+        }
+        func budgetSpent() -> Bool {
+            let elapsed = monotonicSeconds() - start
+            return (steps.count >= settings.minRuns && elapsed >= settings.minTime) || elapsed >= settings.maxTime
+        }
+        while !budgetSpent() {
+            let n = chunkSize(max(settings.minRuns - steps.count, 1 + Int(max(0, settings.minTime - (monotonicSeconds() - start)) / max(wallPerInference, 1e-6))))
+            let chunk = (0..<n).map { batches[(next + $0) % batches.count] }
+            next += n
+            for done in try run(chunk) {
+                steps.append(done.seconds)
+                stamps.append(done.finished)
+            }
         }
         let window = monotonicSeconds() - start
         let cpuUsed = Environment.processCPUSeconds() - cpu0
         let samples = sampler.stop()
-        log(String(format: "measured %d inferences over %.2f s (%d warm-up excluded)", steps.count, monotonicSeconds() - start, warmup.count))
+        let inferenceSum = steps.reduce(0, +)
+        log(String(format: "measured %d inferences over %.3f s (%d warm-up excluded); %.1f µs between inferences on average", steps.count, window,
+                   warmup.count, steps.isEmpty ? 0 : max(0, window - inferenceSum) / Double(steps.count) * 1e6))
         // The runtime's own account (e.g. the execution providers really used), under "runtime_session".
         let details: [(String, JSONValue)] = session.details.isEmpty ? [] : [("runtime_session", .object(session.details))]
         for warning in session.details.first(where: { $0.0 == "warnings" })?.1.arrayValue ?? [] {

@@ -1,6 +1,7 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningWorkers
 import KenningSearch
 
 /// Compiling the optimizer steps the candidates need: in parallel, each unique step once, into the content-addressed cache.
@@ -121,9 +122,12 @@ extension SearchSession {
         return previous
     }
 
-    var childEnvironment: [String: String] {
+    /// The environment of a child run; measurement runs (`pooled`) also get the search's worker pool.
+    func childEnvironment(pooled: Bool) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
+        env[WorkerPool.folderVariable] = pooled ? workerPool : nil
+        env[WorkerPool.ownerVariable] = pooled ? String(getpid()) : nil
         return env
     }
 
@@ -145,7 +149,7 @@ extension SearchSession {
         }
         command += [runner.options.executable, "run-request", requestPath]
         return ChildProcess.run(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), logPath: logPath,
-                                timeout: runner.options.timeout, environment: childEnvironment)
+                                timeout: runner.options.timeout, environment: childEnvironment(pooled: request.action == .test))
     }
 
     /// A command name looked up on PATH (a path is kept as it is).

@@ -9,6 +9,8 @@ struct SearchSession {
     let op: OptimizationParameters
     let cache: ArtifactCache
     let runDir: String
+    /// The folder of the framework workers the measurement runs share (``WorkerPool``).
+    var workerPool: String { (runDir as NSString).appendingPathComponent("workers") }
     let journal: Journal
     let earlier: [Evaluation]
     let excluded: [Candidate]

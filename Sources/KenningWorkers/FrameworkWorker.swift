@@ -8,17 +8,35 @@ public final class FrameworkWorker {
     let client: ProtocolClient
     public let timeouts: WorkerTimeouts
     private var failed = false
+    /// The pool slot this worker belongs to (nil: a private worker, stopped with this object).
+    private var lease: WorkerPool.Lease?
+    private var stopped = false
 
-    /// Starts `python -m kenning_worker --framework F`, connects, reads the greeting and PINGs it.
-    public init(framework: String, timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String] = [:]) throws(KenningError) {
+    /// Starts `python -m kenning_worker --framework F`, connects, reads the greeting and PINGs it. With a `poolKey`
+    /// (the framework and any process-wide settings the worker's runtime applies) and a ``WorkerPool`` in the
+    /// environment, a healthy worker a previous run left is adopted instead, and this one is left for the next run.
+    public init(framework: String, timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String] = [:],
+                poolKey: String? = nil, pool: WorkerPool.Location? = WorkerPool.current) throws(KenningError) {
         self.framework = framework
         self.timeouts = timeouts
-        process = try WorkerProcess(framework: framework, startTimeout: timeouts.start, extraEnvironment: environment)
+        let lease = poolKey.flatMap { WorkerPool.lease(key: $0, in: pool) }
+        if let lease, let record = lease.record {
+            let adopted = WorkerProcess(adopting: record, framework: framework)
+            if adopted.isRunning, let client = try? Self.connect(port: record.port, timeout: 2) {
+                process = adopted
+                self.client = client
+                self.lease = lease
+                adopted.keepsRunning = true
+                return
+            }
+            adopted.stop(grace: 0)
+            unlink(record.logPath)
+            lease.forget()
+        }
+        process = try WorkerProcess(framework: framework, startTimeout: timeouts.start, extraEnvironment: environment,
+                                    owner: lease?.owner)
         do {
-            let connection = try TCPConnection(host: "127.0.0.1", port: process.port, timeout: 10)
-            client = ProtocolClient(connection: connection)
-            try client.awaitGreeting(timeout: 10)
-            try client.upload(.ping, timeout: 10)
+            client = try Self.connect(port: process.port, timeout: 10)
         } catch let e as TCPConnection.Failure {
             let err = Self.error(framework: framework, process: process, doing: "connecting", detail: e.description)
             process.stop()
@@ -31,12 +49,38 @@ public final class FrameworkWorker {
             process.stop()
             throw .failure("the \(framework) worker: \(error)")
         }
+        if let lease {
+            lease.publish(process.record)
+            process.keepsRunning = true
+            self.lease = lease
+        }
+    }
+
+    /// Connects to a worker's port, reads the greeting and PINGs it.
+    private static func connect(port: Int, timeout: Double) throws -> ProtocolClient {
+        let client = ProtocolClient(connection: try TCPConnection(host: "127.0.0.1", port: port, timeout: timeout))
+        do {
+            try client.awaitGreeting(timeout: timeout)
+            try client.upload(.ping, timeout: timeout)
+        } catch {
+            client.close()
+            throw error
+        }
+        return client
     }
 
     deinit { stop() }
 
     public func stop() {
+        guard !stopped else { return }
+        stopped = true
         client.close()
+        if let lease {
+            self.lease = nil
+            if !failed, process.isRunning { return }     // back to the pool: it serves the next run from a clean state
+            process.keepsRunning = false
+            lease.forget()
+        }
         process.stop()
         if !failed { process.removeLog() }
     }

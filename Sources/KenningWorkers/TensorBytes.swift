@@ -5,10 +5,21 @@ import KenningCore
 public enum TensorBytes {
     public static func encode(_ tensors: [Tensor], specs: [TensorSpec]) throws(KenningError) -> [UInt8] {
         var out: [UInt8] = []
+        try encode(tensors, specs: specs, into: &out)
+        return out
+    }
+
+    /// Appends the tensors' bytes to `out`.
+    public static func encode(_ tensors: [Tensor], specs: [TensorSpec], into out: inout [UInt8]) throws(KenningError) {
         for (i, t) in tensors.enumerated() {
             let type = i < specs.count ? specs[i].elementType : t.elementType
             switch type {
-            case .float32: t.floats.forEach { append(&out, $0.bitPattern) }
+            case .float32:
+                #if _endian(little)
+                t.floats.withUnsafeBytes { out.append(contentsOf: $0) }
+                #else
+                t.floats.forEach { append(&out, $0.bitPattern) }
+                #endif
             case .float64: t.floats.forEach { append(&out, Double($0).bitPattern) }
             case .float16: t.floats.forEach { append(&out, $0.halfBits) }
             case .int64: t.ints.forEach { append(&out, UInt64(bitPattern: $0)) }
@@ -18,7 +29,14 @@ public enum TensorBytes {
             default: throw .failure("inputs of type \(type) cannot be sent to a worker")
             }
         }
-        return out
+    }
+
+    /// The bytes the outputs of `shapes` take in the IO spec's element types.
+    static func byteCount(specs: [TensorSpec], shapes: [[Int]]) throws(KenningError) -> Int {
+        guard shapes.count == specs.count, shapes.allSatisfy({ $0.allSatisfy { $0 >= 0 } }) else {
+            throw .failure("the worker reported output shapes \(shapes) for \(specs.count) declared outputs")
+        }
+        return zip(specs, shapes).reduce(0) { $0 + size($1.0.elementType) * $1.1.reduce(1, *) }
     }
 
     static func append<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {

@@ -1,12 +1,15 @@
 import Foundation
 import KenningCore
 
-/// An inference session whose model runs in a worker. Timing comes from the worker (STATS), never from the socket.
+/// An inference session whose model runs in a worker. Timing comes from the worker, never from the socket.
+///
+/// The worker is spoken to in its streaming mode: one DATA carries a chunk of input sets, one PROCESS runs each as
+/// its own timed inference, one OUTPUT brings back every output with the times, so the protocol's round trips are
+/// paid once per chunk rather than four times per inference.
 public final class WorkerInferenceSession: InferenceSession {
     public let worker: FrameworkWorker
     public let io: IOSpec
-    public private(set) var lastInferenceSeconds: Double?
-    /// The worker runtime's own account of the session (its `session` entry in STATS).
+    /// The worker runtime's own account of the session (its `session` entry).
     public private(set) var details: [(String, JSONValue)] = []
 
     private let runtime: (type: String, parameters: JSONValue)
@@ -17,13 +20,15 @@ public final class WorkerInferenceSession: InferenceSession {
     /// Whether an input has a symbolic dimension besides the batch (the worker solves a batch dimension itself).
     private var needsInputShapes: Bool { io.inputs.contains { $0.shape.dropFirst().contains { $0 < 0 } } }
 
-    /// Starts a worker, sends the IO spec (with the runtime's parameters) and the model. A model whose inputs have
-    /// symbolic dimensions is sent at the first run instead, with the inputs' real shapes in its IO spec (and sent
-    /// again when they change), since the protocol's DATA carries bytes, not shapes.
+    /// Starts (or, in a search, adopts) a worker, sends the IO spec (with the runtime's parameters) and the model. A
+    /// model whose inputs have symbolic dimensions is sent at the first run instead, with the inputs' real shapes in
+    /// its IO spec (and sent again when they change), since the protocol's DATA carries bytes, not shapes.
+    /// `poolKey` names the process-wide settings that keep a worker from serving another configuration.
     public init(framework: String, runtimeType: String, parameters: JSONValue, io: IOSpec, modelBytes: [UInt8],
-                timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String]? = nil) throws(KenningError)
+                timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String]? = nil, poolKey: String? = nil,
+                pool: WorkerPool.Location? = WorkerPool.current) throws(KenningError)
     {
-        worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: environment ?? [:])
+        worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: environment ?? [:], poolKey: poolKey, pool: pool)
         self.io = io
         self.runtime = (runtimeType, parameters)
         self.modelBytes = modelBytes
@@ -37,28 +42,74 @@ public final class WorkerInferenceSession: InferenceSession {
     private func load(inputShapes: [[Int]]) throws(KenningError) {
         var concrete = io
         for i in concrete.inputs.indices where i < inputShapes.count { concrete.inputs[i].shape = inputShapes[i] }
-        try worker.uploadJSON(.ioSpec, FrameworkWorker.ioSpecJSON(concrete, runtime: runtime))
+        let spec = FrameworkWorker.ioSpecJSON(concrete, runtime: runtime).setting("stream", to: .bool(true))
+        try worker.uploadJSON(.ioSpec, spec)
         try worker.upload(.model, modelBytes, timeout: compileTimeout)
         loadedInputShapes = inputShapes
     }
 
     public func run(_ inputs: [Tensor]) throws(KenningError) -> [Tensor] {
-        lastInferenceSeconds = nil
+        try runTimed([inputs])[0].outputs
+    }
+
+    public func runTimed(_ sets: [[Tensor]]) throws(KenningError) -> [TimedInference] {
+        var out: [TimedInference] = []
+        out.reserveCapacity(sets.count)
+        var start = 0
+        while start < sets.count {
+            // A chunk: consecutive sets of the same shapes (the worker splits a DATA into equal parts).
+            let shapes = sets[start].map(\.shape)
+            var end = start + 1
+            while end < sets.count, sets[end].map(\.shape) == shapes { end += 1 }
+            out += try chunk(Array(sets[start..<end]))
+            start = end
+        }
+        return out
+    }
+
+    private func chunk(_ sets: [[Tensor]]) throws(KenningError) -> [TimedInference] {
         if needsInputShapes {
-            let shapes = zip(io.inputs, inputs).map { spec, t in spec.shape.first.map { $0 < 0 } == true ? [-1] + t.shape.dropFirst() : t.shape }
+            let shapes = zip(io.inputs, sets[0]).map { spec, t in spec.shape.first.map { $0 < 0 } == true ? [-1] + t.shape.dropFirst() : t.shape }
             if shapes != loadedInputShapes { try load(inputShapes: shapes) }
         }
-        try worker.upload(.data, TensorBytes.encode(inputs, specs: io.inputs))
+        var payload: [UInt8] = []
+        TensorBytes.append(&payload, UInt32(sets.count))
+        for inputs in sets { try TensorBytes.encode(inputs, specs: io.inputs, into: &payload) }
+        try worker.upload(.data, payload)
         try worker.upload(.process)
-        let bytes = try worker.download(.output)
-        let stats = try worker.download(.stats)
-        guard let json = try? JSONValue.parse(String(decoding: stats, as: UTF8.self)),
-              let steps = json["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), !steps.isEmpty else {
-            throw .failure("the \(worker.framework) worker's STATS has no target_inference_step", fix: "see the worker log \(worker.process.logPath)")
+        let reply = try worker.download(.output)
+        let received = monotonicNow()
+        guard reply.count >= 4 else { throw malformed("it has \(reply.count) bytes") }
+        let headerSize = Int(UInt32(littleEndian: reply.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
+        guard headerSize <= reply.count - 4, let header = try? JSONValue.parse(String(decoding: reply[4..<(4 + headerSize)], as: UTF8.self)),
+              let steps = header["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), steps.count == sets.count,
+              let shapes = header["output_shapes"]?.arrayValue, shapes.count == sets.count
+        else {
+            throw malformed("its header does not describe \(sets.count) inference(s)")
         }
-        lastInferenceSeconds = steps.reduce(0, +)
-        if let session = json["session"], case let .object(pairs) = session { details = pairs }
-        let shapes = json["output_shapes"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.intValue) ?? [] }
-        return try TensorBytes.decode(bytes, specs: io.outputs, batch: inputs.first?.shape.first ?? 1, shapes: shapes)
+        if case let .object(pairs)? = header["session"] { details = pairs }
+        // The worker's clock and ours may differ in origin: place its completion times so its last one is when its
+        // reply arrived (at most one round trip late), keeping the intervals between them as it measured them.
+        let stamps = header["target_inference_step_timestamp"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        let shift = stamps.count == steps.count ? received - (stamps.last ?? 0) : 0
+        var out: [TimedInference] = []
+        var offset = 4 + headerSize
+        for (i, inputs) in sets.enumerated() {
+            let setShapes = shapes[i].arrayValue?.map { $0.arrayValue?.compactMap(\.intValue) ?? [] } ?? []
+            let size = try TensorBytes.byteCount(specs: io.outputs, shapes: setShapes)
+            guard offset + size <= reply.count else { throw malformed("its outputs are shorter than their shapes say") }
+            let outputs = try TensorBytes.decode(Array(reply[offset..<(offset + size)]), specs: io.outputs,
+                                                 batch: inputs.first?.shape.first ?? 1, shapes: setShapes)
+            offset += size
+            out.append(TimedInference(outputs: outputs, seconds: steps[i], finished: stamps.count == steps.count ? stamps[i] + shift : received))
+        }
+        guard offset == reply.count else { throw malformed("it has \(reply.count - offset) bytes after the outputs") }
+        return out
     }
+
+    private func malformed(_ what: String) -> KenningError {
+        .failure("the \(worker.framework) worker's streamed OUTPUT is malformed: \(what)", fix: "see the worker log \(worker.process.logPath)")
+    }
+
+    private func monotonicNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

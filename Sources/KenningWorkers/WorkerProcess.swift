@@ -9,6 +9,7 @@ import KenningCore
 
 /// A worker process: started in its own process group (so it and anything it spawns can be stopped together),
 /// its stdin a pipe the host holds (the worker exits when it reads EOF, i.e. when the host dies), its output in a log.
+/// A pooled worker (``WorkerPool``) instead lives as long as its owner process, and a later run adopts it.
 public final class WorkerProcess {
     public let framework: String
     public let pid: pid_t
@@ -19,9 +20,30 @@ public final class WorkerProcess {
     private var stdinFD: Int32
     private var reaped = false
     private var stopped = false
+    /// Started by another run of the pool: not this process's child, so it is watched with signal 0, not waitid.
+    private let adopted: Bool
+    /// Left running when this object goes away (a pooled worker that is still healthy).
+    var keepsRunning = false
     public private(set) var exitDescription: String?
 
-    public init(framework: String, startTimeout: Double, extraEnvironment: [String: String] = [:]) throws(KenningError) {
+    /// A pooled worker another run started.
+    init(adopting record: WorkerPool.Record, framework: String) {
+        self.framework = framework
+        pid = record.pid
+        port = record.port
+        logPath = record.logPath
+        workdir = record.workdir
+        stdinFD = -1
+        adopted = true
+    }
+
+    /// The pool's record of this worker.
+    var record: WorkerPool.Record { WorkerPool.Record(pid: pid, port: port, logPath: logPath, workdir: workdir) }
+
+    /// Starts a worker. With `owner`, the worker outlives this process: it exits when `owner` does (or after an idle
+    /// time), not when this process closes its stdin.
+    public init(framework: String, startTimeout: Double, extraEnvironment: [String: String] = [:], owner: pid_t? = nil) throws(KenningError) {
+        adopted = false
         self.framework = framework
         if let reason = WorkerEnvironment.unavailableReason(for: framework) {
             throw .failure("cannot start the \(framework) worker: \(reason)",
@@ -46,7 +68,11 @@ public final class WorkerProcess {
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
+        if owner == nil {
+            posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, logFD, 1)
         posix_spawn_file_actions_adddup2(&actions, logFD, 2)
         var attr = posix_spawnattr_t()
@@ -60,7 +86,8 @@ public final class WorkerProcess {
         posix_spawnattr_setsigdefault(&attr, &defaults)
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let args = [python, "-m", "kenning_worker", "--port", "0", "--framework", framework, "--port-file", portFile, "--workdir", workdir]
+        var args = [python, "-m", "kenning_worker", "--port", "0", "--framework", framework, "--port-file", portFile, "--workdir", workdir]
+        if let owner { args += ["--owner-pid", String(owner), "--idle-timeout", "300"] }
         var env = ProcessInfo.processInfo.environment
         env["PYTHONPATH"] = root + "/workers/python" + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
         env["PYTHONUNBUFFERED"] = "1"
@@ -103,12 +130,19 @@ public final class WorkerProcess {
         }
     }
 
-    deinit { stop() }
+    deinit { if !keepsRunning { stop() } }
 
     /// Whether the process still runs. An ended worker is left unreaped (a zombie) until `stop()`, so its process
     /// group id cannot be reused before the group is swept.
     public var isRunning: Bool {
         if reaped { return false }
+        if adopted {
+            // Not our child, so no waitid: a process that is gone or a zombie no longer runs.
+            guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            return state != "Z" && state != "X"
+        }
         var info = siginfo_t()
         guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
         let child = info._sifields._sigchld
@@ -147,6 +181,12 @@ public final class WorkerProcess {
             }
         }
         kill(-pid, SIGKILL)     // also sweeps anything the worker left in its group (the leader is not reaped yet)
+        if adopted {
+            // Reaped here when this process is its subreaper (``WorkerPool/adoptOrphans()``), else by its parent or init.
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+            reaped = true
+        }
         if !reaped {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0, errno == EINTR {}

@@ -100,20 +100,29 @@ enum DigitsReference {
         #expect(runtime.inputFormats.contains(artifact.format))
         #expect(runtime.framework.version != "not installed")
         let session = try runtime.load(artifact)
-        #expect(session.lastInferenceSeconds == nil)
         // The whole test split as one batch, then one sample (batch resizing / per-sample paths).
-        let scores = try session.run([ref.input])[0]
+        let timed = try session.runTimed([[ref.input]])
+        let scores = timed[0].outputs[0]
         #expect(scores.shape == [ref.dataset.testIndices.count, 10])
         let worst = zip(scores.floats, ref.reference).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst <= c.tolerance, "\(c.name): max difference to ONNX Runtime \(worst)")
         let accuracy = DigitsReference.accuracy(scores.floats, ref.dataset)
         #expect(accuracy >= 0.97, "\(c.name): accuracy \(accuracy)")
-        let seconds = try #require(session.lastInferenceSeconds)
-        #expect(seconds > 0 && seconds < 30)
+        #expect(timed[0].seconds > 0 && timed[0].seconds < 30)
         let one = Tensor(shape: [1, 1, 8, 8], floats: Array(ref.input.floats.prefix(64)))
         let single = try session.run([one])[0]
         #expect(single.shape == [1, 10])
         #expect(zip(single.floats, ref.reference.prefix(10)).map { abs($0 - $1) }.max()! <= c.tolerance)
+        // Streamed: three single samples and the whole split in one call; each set is its own timed inference, in order.
+        let samples = (0..<3).map { k in Tensor(shape: [1, 1, 8, 8], floats: Array(ref.input.floats[(k * 64)..<((k + 1) * 64)])) }
+        let streamed = try session.runTimed(samples.map { [$0] } + [[ref.input]])
+        #expect(streamed.count == 4)
+        for k in 0..<3 {
+            #expect(streamed[k].outputs[0].shape == [1, 10])
+            #expect(zip(streamed[k].outputs[0].floats, ref.reference[(k * 10)..<((k + 1) * 10)]).map { abs($0 - $1) }.max()! <= c.tolerance)
+            #expect(streamed[k].seconds > 0 && streamed[k].finished <= streamed[k + 1].finished)
+        }
+        #expect(streamed[3].outputs[0].shape == [ref.dataset.testIndices.count, 10])
     }
 
     /// ONNX Runtime's own static quantizer with 7-bit weights (reduce_range true, what auto picks without VNNI) and
@@ -271,5 +280,70 @@ enum DigitsReference {
         p.waitUntilExit()
         let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(gone(pid), "orphaned worker \(pid) still running")
+    }
+}
+
+/// Pooled workers: a run leaves its healthy worker to the next one with the same settings, which starts clean; a run
+/// that finds the slot taken starts its own; a dead worker is replaced; the owner's shutdown stops them all.
+@Suite(.serialized) struct WorkerPooling {
+    func session(_ pool: WorkerPool.Location, key: String = "onnxruntime") throws -> WorkerInferenceSession {
+        let ref = try DigitsReference.get()
+        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
+        return try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]), io: ref.artifact.io,
+                                          modelBytes: data, timeouts: WorkerTimeouts(ignoreEnvironment: true), poolKey: key, pool: pool)
+    }
+
+    func running(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !stat.contains(") Z ")
+    }
+
+    @Test func runsTakeTurnsOnOneWorker() throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let ref = try DigitsReference.get()
+        let pool = WorkerPool.Location(folder: temporaryDirectory() + "/pool", owner: getpid())
+        var first: WorkerInferenceSession? = try session(pool)
+        let pid = try #require(first?.worker.process.pid)
+        let a = try #require(first).runTimed([[ref.input]])
+        first = nil
+        #expect(running(pid), "the pooled worker stopped with its first run")
+
+        let second = try session(pool)
+        #expect(second.worker.process.pid == pid)
+        let b = try second.runTimed([[ref.input]])
+        #expect(b[0].outputs == a[0].outputs)
+        // The slot is taken while `second` holds it: a third session starts a worker of its own, stopped with it.
+        var third: WorkerInferenceSession? = try session(pool)
+        let own = try #require(third?.worker.process.pid)
+        #expect(own != pid)
+        third = nil
+        #expect(!running(own))
+        // Another process-wide setting is another slot.
+        let other = try session(pool, key: "onnxruntime-threads_2")
+        #expect(other.worker.process.pid != pid)
+        withExtendedLifetime((second, other)) {}
+        WorkerPool.shutdown(folder: pool.folder)
+    }
+
+    @Test func deadWorkerIsReplacedAndShutdownStopsAll() throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let ref = try DigitsReference.get()
+        let pool = WorkerPool.Location(folder: temporaryDirectory() + "/pool", owner: getpid())
+        var s: WorkerInferenceSession? = try session(pool)
+        let pid = try #require(s?.worker.process.pid)
+        s = nil
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        var fresh: WorkerInferenceSession? = try session(pool)
+        let second = try #require(fresh?.worker.process.pid)
+        #expect(second != pid)
+        #expect(try #require(fresh).runTimed([[ref.input]])[0].outputs[0].shape == [ref.dataset.testIndices.count, 10])
+        fresh = nil
+        #expect(running(second))
+        WorkerPool.shutdown(folder: pool.folder)
+        for _ in 0..<100 where running(second) { usleep(20_000) }
+        #expect(!running(second))
+        #expect(!FileManager.default.fileExists(atPath: pool.folder))
     }
 }

@@ -30,7 +30,8 @@ public struct TVMRuntime: Runtime {
             throw .badInput("TVMRuntime: runtime_use_vm false (the graph executor) does not exist in TVM 0.27", path: "$.parameters.runtime_use_vm",
                             fix: "remove it or set it to true")
         }
-        support = try WorkerRuntimeSupport(block: "TVMRuntime", framework: "tvm", formats: [.tvm], parameters: p)
+        support = try WorkerRuntimeSupport(block: "TVMRuntime", framework: "tvm", formats: [.tvm], parameters: p,
+                                           processParameters: ["num_threads"])
     }
 
     public func incompatibility(with model: ModelArtifact) -> String? { support.incompatibility(with: model) }

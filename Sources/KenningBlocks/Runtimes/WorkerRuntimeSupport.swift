@@ -13,14 +13,19 @@ struct WorkerRuntimeSupport: Sendable {
     let framework: String
     let formats: [ModelFormat]
     let parameters: ResolvedParameters
+    /// Parameters the worker applies to its whole process (e.g. TVM's thread pool size): a pooled worker serves only
+    /// runs that agree on them.
+    let processParameters: [String]
 
-    init(block: String, framework: String, formats: [ModelFormat], parameters: ResolvedParameters) throws(KenningError) {
+    init(block: String, framework: String, formats: [ModelFormat], parameters: ResolvedParameters,
+         processParameters: [String] = []) throws(KenningError) {
         try parameters.requireDefaults(Self.common([]).filter { $0.name == "llext_binary_path" }, block: block,
                                        why: "Kenning's Zephyr LLEXT runtimes run on boards this build does not target")
         self.block = block
         self.framework = framework
         self.formats = formats
         self.parameters = parameters
+        self.processParameters = processParameters
     }
 
     static func common(_ extra: [ParameterSpec]) -> [ParameterSpec] {
@@ -49,7 +54,9 @@ struct WorkerRuntimeSupport: Sendable {
         guard let data = FileManager.default.contents(atPath: artifact.path) else {
             throw .badInput("cannot read the model \(artifact.path)", file: artifact.path, fix: "run `kenning optimize` first or fix save_model_path")
         }
+        let settings = processParameters.map { name in "\(name)=\(parameters[name]?.serialized(indent: nil) ?? "null")" }
+        let poolKey = ([framework] + settings).joined(separator: "-").map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         return try WorkerInferenceSession(framework: framework, runtimeType: block, parameters: parameters.json, io: artifact.io,
-                                          modelBytes: [UInt8](data))
+                                          modelBytes: [UInt8](data), poolKey: String(poolKey))
     }
 }

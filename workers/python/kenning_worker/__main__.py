@@ -16,8 +16,9 @@ def _cleanup():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def _watch_parent(parent):
-    """Exit when the host goes away: stdin reaches EOF (the host holds the other end) or we are re-parented."""
+def _watch_parent(parent, owner=None):
+    """Exit when the host goes away: stdin reaches EOF (the host holds the other end) or we are re-parented; a pooled
+    worker (`--owner-pid`) instead exits when its owner process is gone."""
     def leave():
         _cleanup()
         # Take the worker's own process group (compiler subprocesses included) down with it.
@@ -42,6 +43,19 @@ def _watch_parent(parent):
                 leave()
             time.sleep(0.25)
 
+    def owner_poll():
+        while True:
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                leave()
+            except PermissionError:
+                pass
+            time.sleep(0.25)
+
+    if owner is not None:
+        threading.Thread(target=owner_poll, daemon=True).start()
+        return
     if not os.isatty(0):
         threading.Thread(target=stdin_eof, daemon=True).start()
     threading.Thread(target=ppid_poll, daemon=True).start()
@@ -57,8 +71,9 @@ def main():
     ap.add_argument("--workdir", help="scratch folder (the host creates and removes it); default: a new temporary one")
     ap.add_argument("--idle-timeout", type=float, default=600.0,
                     help="exit when no client talks for this many seconds")
+    ap.add_argument("--owner-pid", type=int, help="a pooled worker: live as long as this process (not the one that started it)")
     args = ap.parse_args()
-    _watch_parent(os.getppid())
+    _watch_parent(os.getppid(), args.owner_pid)
     if not args.workdir:
         args.workdir = tempfile.mkdtemp(prefix=f"kenning-worker-{args.framework}-")
     _OWN_WORKDIR.append(args.workdir)   # the host removes it too, but cannot after dying

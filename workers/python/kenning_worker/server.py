@@ -11,6 +11,15 @@ whose payload is one ServerAction byte; OUTPUT/STATS/OPTIMIZE_MODEL answer with 
   OUTPUT                    -> the outputs' raw bytes, concatenated
   STATS                     -> JSON {"target_inference_step": [seconds...], "output_shapes": [[...], ...], ...}; steps
                                since the last STATS, and the shapes of the last OUTPUT's tensors
+Streaming (extension, when the IO spec carries "stream": true): a DATA holds several input sets, a PROCESS runs
+each set as its own timed inference, and one OUTPUT returns them all, so a whole chunk of the test split costs
+three round trips instead of four per inference:
+  DATA      u32 LE count K, then K input sets of equal size (each as in plain DATA)
+  OUTPUT    u32 LE header length, the UTF-8 JSON header {"target_inference_step": [K seconds],
+            "target_inference_step_timestamp": [K], "output_shapes": [K lists of shapes], "session": {...}},
+            then the K sets' outputs, each set's tensors concatenated as in plain OUTPUT
+A new client connection starts from a clean state (no IO spec, model, inputs or statistics), so one worker can
+serve several runs in turn.
 Compile flow:
   IO_SPEC, then any number of DATA uploads (calibration samples, kept in order),
   OPTIMIZERS json {"optimizers": [{"type", "parameters"}]} -> UPLOADING_OPTIMIZERS
@@ -26,6 +35,8 @@ import sys
 import tempfile
 import time
 import traceback
+
+import struct
 
 import numpy as np
 
@@ -96,11 +107,27 @@ def join_outputs(arrays, specs):
     return b"".join(parts)
 
 
+def split_stream(buf, specs):
+    """A streaming DATA: the count K, then K equally sized input sets."""
+    if len(buf) < 4:
+        raise ValueError("a streaming DATA needs its 4-byte set count")
+    (count,) = struct.unpack_from("<I", buf)
+    body = memoryview(buf)[4:]
+    if count == 0 or len(body) % count:
+        raise ValueError(f"{len(body)} input bytes do not split into {count} equal input sets")
+    size = len(body) // count
+    return [split_inputs(body[i * size:(i + 1) * size], specs) for i in range(count)]
+
+
 class Worker:
     def __init__(self, framework, workdir=None):
         self.framework_name = framework
         self.fw = importlib.import_module(f".frameworks.{FRAMEWORK_MODULES[framework]}", __package__)
         self.workdir = workdir or tempfile.mkdtemp(prefix=f"kenning-worker-{framework}-")
+        self.reset()
+
+    def reset(self):
+        """Forgets everything a client set up (a new client starts clean)."""
         self.io_spec = None
         self.runtime = None
         self.inputs = None
@@ -110,6 +137,7 @@ class Worker:
         self.calibration = []
         self.optimizers = []
         self.unoptimized = None
+        self.stream = False
 
     # Each handler returns (success, payload_or_None). None payload on an upload means "status only".
     def handle(self, mtype, payload):
@@ -117,6 +145,7 @@ class Worker:
             return True, None
         if mtype == M.IO_SPEC:
             self.io_spec = json.loads(payload.decode("utf-8"))
+            self.stream = self.io_spec.get("stream") is True
             self.runtime = None
             return True, None
         if mtype == M.MODEL:
@@ -129,6 +158,12 @@ class Worker:
         if mtype == M.DATA:
             if self.io_spec is None:
                 raise ValueError("DATA before IO_SPEC")
+            if self.stream:
+                if self.runtime is None:
+                    raise ValueError("a streaming DATA needs the model first")
+                self.inputs = split_stream(payload, self.io_spec["input"])
+                self.outputs = None
+                return True, None
             arrays = split_inputs(payload, self.io_spec["input"])
             if self.runtime is None:
                 self.calibration.append(arrays)
@@ -137,6 +172,15 @@ class Worker:
         if mtype == M.PROCESS:
             if self.runtime is None or self.inputs is None:
                 raise ValueError("PROCESS before MODEL and DATA")
+            if self.stream:
+                self.outputs, self.chunk_steps, self.chunk_stamps = [], [], []
+                run, clock = self.runtime.run, time.monotonic
+                for inputs in self.inputs:
+                    outputs, seconds = run(inputs)
+                    self.outputs.append(outputs)
+                    self.chunk_steps.append(seconds)
+                    self.chunk_stamps.append(clock())
+                return True, None
             self.outputs, seconds = self.runtime.run(self.inputs)
             self.steps.append(seconds)
             self.stamps.append(time.monotonic())
@@ -144,6 +188,15 @@ class Worker:
         if mtype == M.OUTPUT:
             if self.outputs is None:
                 raise ValueError("OUTPUT before PROCESS")
+            if self.stream:
+                specs = self.io_spec.get("output", [])
+                header = {"target_inference_step": self.chunk_steps, "target_inference_step_timestamp": self.chunk_stamps,
+                          "output_shapes": [[list(np.shape(a)) for a in outs] for outs in self.outputs]}
+                details = getattr(self.runtime, "details", None)
+                if details:
+                    header["session"] = details
+                head = json.dumps(header).encode("utf-8")
+                return True, b"".join([struct.pack("<I", len(head)), head] + [join_outputs(o, specs) for o in self.outputs])
             return True, join_outputs(self.outputs, self.io_spec.get("output", []))
         if mtype == M.STATS:
             stats = {"target_inference_step": self.steps, "target_inference_step_timestamp": self.stamps,
@@ -195,6 +248,7 @@ def serve(args):
         conn, _ = srv.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
+            worker.reset()
             conn.sendall(b"\x00")
             serve_client(conn, worker, args.idle_timeout)
         except (EOFError, ConnectionError, socket.timeout):
