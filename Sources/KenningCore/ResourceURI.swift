@@ -10,6 +10,12 @@ public enum ResourceURI {
         return (NSHomeDirectory() as NSString).appendingPathComponent(".kenning")
     }
 
+    /// The local path `value` stands for (`value` itself when it is not a resource that resolves here).
+    public static func resolve(_ value: String) -> String {
+        if case let .ok(path) = localPath(value), let text = path.stringValue { return text }
+        return value
+    }
+
     /// The local path `value` stands for, or why it cannot be had here.
     static func localPath(_ value: String) -> Checked {
         if value.hasPrefix("kenning://") {

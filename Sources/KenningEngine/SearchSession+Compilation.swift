@@ -40,7 +40,7 @@ extension SearchSession {
 
     func modelHash(_ pipeline: JSONValue) -> String? {
         guard let path = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue else { return nil }
-        return ArtifactCache.fileHash(path)
+        return ArtifactCache.fileHash(ResourceURI.resolve(path))
     }
 
     /// swift-kenning's version and the optimizer's framework version: a new compiler version never reuses an old artifact.
@@ -70,7 +70,7 @@ extension SearchSession {
         let entry = cache.entryDirectory(key)
         let failed = entry + ".failed"
         if let reason = try? String(contentsOfFile: failed, encoding: .utf8) { return reason }
-        let wrapperModel = pipeline["model_wrapper"]!["parameters"]!["model_path"]!.stringValue!
+        let wrapperModel = ResourceURI.resolve(pipeline["model_wrapper"]!["parameters"]!["model_path"]!.stringValue!)
         let inputPath = cache.artifact(input) ?? wrapperModel
         let inputFormat: ModelFormat? = cache.artifact(input) == nil ? nil : previousFormat(before: key, pipeline: pipeline)
         let ext = ((block["parameters"]?["compiled_model_path"]?.stringValue ?? "model.onnx") as NSString).pathExtension

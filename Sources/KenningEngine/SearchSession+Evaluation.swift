@@ -9,7 +9,7 @@ extension SearchSession {
     /// Puts this pipeline's artifacts where its blocks expect them; returns the cache hits or a compile error.
     func materialize(_ pipeline: JSONValue) -> (hits: Int, error: String?) {
         let chain = pipeline["optimizers"]?.arrayValue ?? []
-        guard let modelPath = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue, var input = modelHash(pipeline) else {
+        guard let modelPath = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue.map(ResourceURI.resolve), var input = modelHash(pipeline) else {
             return (0, "cannot read the model")
         }
         var hits = 0

@@ -34,10 +34,21 @@ public enum WorkerEnvironment {
 
     public static var python: String? { venv.map { $0 + "/bin/python" } }
 
-    /// The optional TensorFlow venv (`scripts/setup-frameworks --with-tensorflow`), used by the `tensorflow` worker.
+    /// The venv of the `tensorflow` worker (keras models: TensorFlow's TFLite converter, tf2onnx): `.venv-tf`
+    /// (`scripts/setup-frameworks --with-tensorflow`), else the onnx2tf venv, which holds TensorFlow and tf2onnx too.
     public static var tensorflowVenv: String? {
         if let v = ProcessInfo.processInfo.environment["KENNING_TENSORFLOW_VENV"] { return v }
-        return root.map { $0 + "/.venv-tf" }
+        guard let root else { return nil }
+        let own = root + "/.venv-tf"
+        if FileManager.default.isExecutableFile(atPath: own + "/bin/python") { return own }
+        if let other = onnx2tfVenv, FileManager.default.isExecutableFile(atPath: other + "/bin/python") { return other }
+        return own
+    }
+
+    /// The TensorFlow package and version the `tensorflow` worker runs ("tensorflow-cpu 2.21.0"), nil when absent.
+    public static var tensorflowPackage: String? {
+        for name in ["tensorflow-cpu", "tensorflow"] { if let v = tensorflowVersions[name] { return "\(name) \(v)" } }
+        return nil
     }
 
     /// The optional onnx2tf venv (`scripts/setup-frameworks --with-onnx2tf`), used by the `onnx2tf` worker.
@@ -78,7 +89,7 @@ public enum WorkerEnvironment {
         guard let python = python(for: framework), FileManager.default.isExecutableFile(atPath: python) else {
             switch framework {
             case "tensorflow":
-                return "the TensorFlow venv \(tensorflowVenv ?? root + "/.venv-tf") does not exist (it is optional: scripts/setup-frameworks --with-tensorflow)"
+                return "neither the TensorFlow venv \(root)/.venv-tf nor the onnx2tf venv exists (they are optional: scripts/setup-frameworks --with-onnx2tf)"
             case "onnx2tf":
                 return "the onnx2tf venv \(onnx2tfVenv ?? root + "/.venv-onnx2tf") does not exist (it is optional: scripts/setup-frameworks --with-onnx2tf)"
             default:

@@ -26,7 +26,7 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
     public let modelPath: String
     public let format = ModelFormat.keras
     public var framework: FrameworkInfo {
-        FrameworkInfo(name: "keras", version: WorkerEnvironment.tensorflowVersions["tensorflow-cpu"].map { "tensorflow-cpu " + $0 } ?? "not installed")
+        FrameworkInfo(name: "keras", version: WorkerEnvironment.tensorflowPackage ?? "not installed")
     }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {

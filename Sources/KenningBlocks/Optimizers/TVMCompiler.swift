@@ -2,7 +2,8 @@ import Foundation
 import KenningCore
 import KenningWorkers
 
-/// Apache TVM 0.27 (Relax): ONNX import, optional conv2d layout conversion, build for an LLVM target.
+/// Apache TVM 0.27 (Relax): ONNX import, optional conv2d layout conversion, build for an LLVM target. A keras model
+/// (which TVM 0.27 cannot import) is first converted to ONNX with tf2onnx, as Kenning converts keras for TVM.
 public struct TVMCompiler: WorkerBackedOptimizer {
     /// Kenning's TVMCompiler parameters for what this build has no counterpart of (microTVM, Zephyr, TensorRT, Darknet,
     /// the graph executor): accepted at Kenning's defaults.
@@ -24,7 +25,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
 
     public static let description = BlockDescription(
         kind: .optimizer, name: "TVMCompiler", kenningModule: "kenning.optimizers.tvm",
-        summary: "Compiles ONNX or TFLite models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
+        summary: "Compiles ONNX, TFLite or keras models with Apache TVM (Relax) into a shared library for TVMRuntime (untuned; static batch of 1)",
         parameters: WorkerOptimizerSupport.common([
             ParameterSpec("target", .string, default: "llvm", help: "TVM target, e.g. \"llvm\" or \"llvm -mcpu=znver3\" (turned into TVM 0.27's dict form)"),
             ParameterSpec("target_attrs", .string, default: "", help: "Extra target options appended to target"),
@@ -36,7 +37,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
             ParameterSpec("use_int8_precision", .boolean, default: false, help: "Not available in this build; must be false"),
             ParameterSpec(CommonParameter.datasetPercentage, .number, default: 0.25, range: 0...1, help: "Calibration fraction for int8 (unused while int8 is unavailable)"),
         ] + unavailable + accepted, modelFrameworks: ["onnx", "keras", "tflite", "darknet", "torch"]),
-        inputFormats: [.onnx, .tflite], outputFormats: [.tvm])
+        inputFormats: [.onnx, .tflite, .keras], outputFormats: [.tvm])
 
     let support: WorkerOptimizerSupport
     public var framework: FrameworkInfo { frameworkInfo("tvm", package: "apache-tvm") }
@@ -48,5 +49,41 @@ public struct TVMCompiler: WorkerBackedOptimizer {
         }
         try p.requireDefaults(Self.unavailable, block: "TVMCompiler", why: "TVM 0.27 Relax on the CPU, no microTVM, Zephyr, TensorRT or Darknet")
         support = WorkerOptimizerSupport(block: "TVMCompiler", framework: "tvm", inputs: [.onnx, .tflite], output: .tvm, parameters: p)
+    }
+
+    public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
+        let format = FileManager.default.contents(atPath: input.path).flatMap(WorkerOptimizerSupport.sniff)
+        if format == .keras, let declared = support.parameters["model_framework"]?.stringValue, declared != "any", declared != "keras" {
+            throw .badInput("TVMCompiler: model_framework is \(declared), but the input model is keras", path: "$.parameters.model_framework",
+                            fix: "set model_framework to \"keras\" or \"any\"")
+        }
+        guard format == .keras || format == .tflite else { return try support.compile(input) }
+        if format == .tflite {
+            // TVM's own TFLite importer first; a model it cannot import (e.g. a Reshape to a computed shape, which keras
+            // models with an unknown batch have) goes through ONNX instead.
+            do {
+                return try support.compile(input)
+            } catch let direct {
+                do {
+                    return try throughONNX(input)
+                } catch {
+                    throw .failure("TVM cannot import the TFLite model (\(direct.problems.first?.what ?? "\(direct)")), nor its ONNX conversion: \(error.problems.first?.what ?? "\(error)")",
+                                   fix: "convert the model to ONNX with a fixed batch size and compile that")
+                }
+            }
+        }
+        return try throughONNX(input)
+    }
+
+    /// keras or TFLite → ONNX with a batch of 1 (tf2onnx), then TVM.
+    private func throughONNX(_ input: ModelArtifact) throws(KenningError) -> ModelArtifact {
+        let onnxPath = support.compiledModelPath + ".converted.onnx"
+        let converter = try ONNXCompiler(ResolvedParameters(values: [("compiled_model_path", .string(onnxPath)), ("location", "host"),
+                                                                     ("model_framework", "any")]))
+        defer {
+            try? FileManager.default.removeItem(atPath: onnxPath)
+            try? FileManager.default.removeItem(atPath: onnxPath + ".json")
+        }
+        return try support.compile(try converter.convert(input, staticBatch: true))
     }
 }

@@ -26,6 +26,9 @@ def _target(text, attrs):
     return target
 
 
+_loads = 0
+
+
 class Runtime:
     def __init__(self, params, io_spec, workdir):
         self.params, self.io_spec, self.workdir = params, io_spec, workdir
@@ -36,7 +39,11 @@ class Runtime:
     def load(self, model_bytes):
         import tvm
         from tvm import relax
-        path = scratch(self.workdir, "model.so", model_bytes)
+        # A new file name per load: the dynamic loader caches libraries by path, so a pooled worker loading its next
+        # model from the same path would get the previous one's code.
+        global _loads
+        _loads += 1
+        path = scratch(self.workdir, f"model-{_loads}.so", model_bytes)
         kind = self.params.get("target_device_context", "cpu")
         self.device = tvm.device(kind, int(self.params.get("target_device_context_id", 0)))
         self.vm = relax.VirtualMachine(tvm.runtime.load_module(path), self.device)
