@@ -45,11 +45,11 @@ struct CLI {
     }
 
     /// Runs the binary and waits; with `wrapper` (e.g. qemu-user and its options) the binary runs under that program.
-    static func run(_ args: [String], environment: [String: String] = [:], wrapper: [String] = []) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:], wrapper: [String] = [], directory: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: wrapper.first ?? binary)
         p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [binary] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? root)
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
