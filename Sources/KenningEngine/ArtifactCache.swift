@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KenningCore
 
 /// Content-addressed store of compiled artifacts: key = input artifact hash + block type + parameters + tool version.
@@ -8,7 +9,18 @@ public struct ArtifactCache: Sendable {
     public init(directory: String) { self.directory = directory }
 
     /// The SHA-256 of a file's bytes (nil when it cannot be read).
-    public static func fileHash(_ path: String) -> String? { ContentHash.file(path) }
+    public static func fileHash(_ path: String) -> String? {
+        // Every pipeline of a search hashes the same model: hash a file once while its size and modification time stay.
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else { return ContentHash.file(path) }
+        let stamp = "\(path)|\(size)|\(modified.timeIntervalSince1970)"
+        if let known = hashes.withLock({ $0[stamp] }) { return known }
+        let hash = ContentHash.file(path)
+        if let hash { hashes.withLock { $0[stamp] = hash } }
+        return hash
+    }
+
+    private static let hashes = Mutex<[String: String]>([:])
 
     /// The key of compiling `inputHash` with `block` (its output path excluded: it does not change the result).
     /// `toolVersion` carries the framework version and the block's machine context (a CPU-dependent `auto`), so a cache

@@ -13,8 +13,8 @@ public struct MeasurementSettings: Sendable, Equatable {
     }
 
     public static let specs: [ParameterSpec] = [
-        ParameterSpec(Key.warmupRuns, .integer, default: 10, range: 0...100_000, help: "Inferences run first and kept out of the timing series"),
-        ParameterSpec(Key.minRuns, .integer, default: 100, range: 1...10_000_000, help: "Timing continues until at least this many inferences"),
+        ParameterSpec(Key.warmupRuns, .integer, default: 3, range: 0...100_000, help: "Inferences run first and kept out of the timing series"),
+        ParameterSpec(Key.minRuns, .integer, default: 30, range: 1...10_000_000, help: "Timing continues until at least this many inferences"),
         ParameterSpec(Key.minTime, .number, default: 0.05, range: 0...86_400,
                       help: "…and at least this many seconds of wall-clock time since the first timed inference (MLPerf's min_duration)"),
         ParameterSpec(Key.maxTime, .number, default: 120.0, range: 0.001...86_400,

@@ -59,6 +59,7 @@ public final class FrameworkWorker {
     /// Connects to a worker's port, reads the greeting and PINGs it.
     private static func connect(port: Int, timeout: Double) throws -> ProtocolClient {
         let client = ProtocolClient(connection: try TCPConnection(host: "127.0.0.1", port: port, timeout: timeout))
+        client.maxMessageSize = KenningProtocol.largestMessageSize
         do {
             try client.awaitGreeting(timeout: timeout)
             try client.upload(.ping, timeout: timeout)

@@ -21,6 +21,28 @@ public struct Message: Equatable, Sendable {
         return Message.checksum(of: all) == c
     }
 
+    /// The wire bytes of `split(…)` without error recovery, written in one pass (no per-message copies).
+    public static func wire(type: MessageType, flow: FlowControl, flags: MessageFlags, payload: [UInt8],
+                            maxMessageSize: Int = KenningProtocol.maxMessageSize) -> [UInt8]
+    {
+        let chunk = max(1, maxMessageSize - KenningProtocol.headerSize)
+        let count = payload.isEmpty ? 1 : (payload.count + chunk - 1) / chunk
+        var out: [UInt8] = []
+        out.reserveCapacity(payload.count + count * KenningProtocol.headerSize)
+        payload.withUnsafeBufferPointer { all in
+            for i in 0..<count {
+                let start = i * chunk, end = min(start + chunk, payload.count)
+                var f = flags
+                if i == 0 { f.insert(.first) }
+                if i == count - 1 { f.insert(.last) }
+                if end > start { f.insert(.hasPayload) }
+                out += MessageHeader(type: type, flow: flow, flags: f, payloadSize: UInt32(end - start)).bytes
+                if end > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: all[start..<end])) }
+            }
+        }
+        return out
+    }
+
     /// Splits `payload` into messages of at most `maxMessageSize` bytes, marked FIRST…LAST.
     public static func split(type: MessageType, flow: FlowControl, flags: MessageFlags, payload: [UInt8],
                              maxMessageSize: Int = KenningProtocol.maxMessageSize, errorRecovery: Bool = false) -> [Message]

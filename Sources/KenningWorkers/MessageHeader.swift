@@ -36,6 +36,6 @@ public struct MessageHeader: Equatable, Sendable {
         flags = MessageFlags(rawValue: UInt16(b[6]) | UInt16(b[7]) << 8)
         payloadSize = UInt32(b[8]) | UInt32(b[9]) << 8 | UInt32(b[10]) << 16 | UInt32(b[11]) << 24
         if payloadSize > 0, !flags.contains(.hasPayload) { throw .payloadWithoutFlag(payloadSize) }
-        if payloadSize > UInt32(KenningProtocol.maxMessageSize - KenningProtocol.headerSize) { throw .payloadTooLarge(payloadSize) }
+        if payloadSize > UInt32(KenningProtocol.largestMessageSize - KenningProtocol.headerSize) { throw .payloadTooLarge(payloadSize) }
     }
 }

@@ -38,9 +38,11 @@ public final class ProtocolClient {
     }
 
     func send(_ type: MessageType, payload: [UInt8], timeout: Double) throws(Failure) {
-        let messages = Message.split(type: type, flow: .request, flags: [.isHostMessage], payload: payload,
-                                     maxMessageSize: maxMessageSize, errorRecovery: errorRecovery)
-        do { try connection.write(messages.flatMap(\.bytes), timeout: timeout) } catch { throw .transport(error) }
+        let bytes = errorRecovery
+            ? Message.split(type: type, flow: .request, flags: [.isHostMessage], payload: payload, maxMessageSize: maxMessageSize,
+                            errorRecovery: true).flatMap(\.bytes)
+            : Message.wire(type: type, flow: .request, flags: [.isHostMessage], payload: payload, maxMessageSize: maxMessageSize)
+        do { try connection.write(bytes, timeout: timeout) } catch { throw .transport(error) }
     }
 
     func receive(timeout: Double) throws(Failure) -> Transmission {

@@ -13,7 +13,7 @@ public enum ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .shortHeader(n): return "a message header needs \(KenningProtocol.headerSize) bytes, got \(n)"
         case let .unknownMessageType(t): return "unknown message type \(t)"
         case let .payloadWithoutFlag(n): return "header announces \(n) payload bytes without the HAS_PAYLOAD flag"
-        case let .payloadTooLarge(n): return "a message announces \(n) payload bytes (more than \(KenningProtocol.maxMessageSize - KenningProtocol.headerSize))"
+        case let .payloadTooLarge(n): return "a message announces \(n) payload bytes (more than \(KenningProtocol.largestMessageSize - KenningProtocol.headerSize))"
         case let .notFirst(t): return "a \(t) transmission does not start with a FIRST message"
         case let .typeChanged(a, b): return "a \(b) message arrived inside a \(a) transmission"
         case .badChecksum: return "checksum mismatch"

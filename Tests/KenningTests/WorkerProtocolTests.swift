@@ -93,3 +93,15 @@ import Testing
         #expect(text == swift.flatMap(\.bytes).map { String(format: "%02x", $0) }.joined())
     }
 }
+
+/// The one-pass framing equals the message-by-message one, for Kenning's size and for the large messages our own workers take.
+@Suite struct KenningProtocolWire {
+    @Test(arguments: [KenningProtocol.maxMessageSize, KenningProtocol.largestMessageSize, 112])
+    func wireEqualsSplit(_ size: Int) {
+        for count in [0, 1, 1012, 1013, 70_000] {
+            let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let split = Message.split(type: .data, flow: .request, flags: [.isHostMessage], payload: payload, maxMessageSize: size).flatMap(\.bytes)
+            #expect(Message.wire(type: .data, flow: .request, flags: [.isHostMessage], payload: payload, maxMessageSize: size) == split)
+        }
+    }
+}

@@ -12,6 +12,7 @@ import struct
 
 HEADER_SIZE = 12
 MAX_MESSAGE_SIZE = 1024
+LARGEST_MESSAGE_SIZE = 65536   # the largest message read (header included); the host sends its local workers such ones
 CHECKSUM_SEED = 0x4B
 _TYPE_MASK = (1 << 38) - 1
 
@@ -123,23 +124,47 @@ class Transmission:
         self.mtype, self.flow, self.flags, self.payload = mtype, flow, flags, payload
 
 
-def _recv_exact(sock, n):
-    buf = bytearray()
-    while len(buf) < n:
-        part = sock.recv(n - len(buf))
-        if not part:
-            raise EOFError("connection closed")
-        buf += part
-    return bytes(buf)
+class Receiver:
+    """Reads a socket through one buffer, so a transmission of many small messages costs few system calls."""
+
+    def __init__(self, sock, chunk=1 << 18):
+        self.sock, self.chunk = sock, chunk
+        self.buf, self.pos = bytearray(), 0
+
+    def take(self, n):
+        if n >= 4096 and self.pos == len(self.buf):
+            # A large piece with nothing buffered: read it straight into its own buffer.
+            out = bytearray(n)
+            view, got = memoryview(out), 0
+            while got < n:
+                k = self.sock.recv_into(view[got:])
+                if not k:
+                    raise EOFError("connection closed")
+                got += k
+            return out
+        while len(self.buf) - self.pos < n:
+            if self.pos:
+                del self.buf[:self.pos]
+                self.pos = 0
+            part = self.sock.recv(max(self.chunk, n - len(self.buf)))
+            if not part:
+                raise EOFError("connection closed")
+            self.buf += part
+        out = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n
+        return out
 
 
-def receive(sock, max_payload=1 << 31):
-    """Reads messages until one marked LAST; returns the Transmission."""
-    payload = bytearray()
+def receive(source, max_payload=1 << 31):
+    """Reads messages until one marked LAST; returns the Transmission. `source` is a socket or a Receiver; the
+    Transmission's `message_size` is the largest message seen (header included), so a reply can use the same size."""
+    reader = source if isinstance(source, Receiver) else Receiver(source, chunk=HEADER_SIZE)
+    parts = []
+    total, largest = 0, 0
     first = None
     while True:
-        mtype, flow, _, flags, size = decode_header(_recv_exact(sock, HEADER_SIZE))
-        if size > MAX_MESSAGE_SIZE * 64:
+        mtype, flow, _, flags, size = decode_header(reader.take(HEADER_SIZE))
+        if HEADER_SIZE + size > LARGEST_MESSAGE_SIZE:
             raise ProtocolError(f"message payload of {size} bytes is implausible")
         if size and not flags & Flag.HAS_PAYLOAD:
             raise ProtocolError("payload size without HAS_PAYLOAD")
@@ -149,12 +174,17 @@ def receive(sock, max_payload=1 << 31):
             first = (mtype, flow, flags)
         elif mtype != first[0]:
             raise ProtocolError(f"message type {mtype} inside a transmission of type {first[0]}")
-        payload += _recv_exact(sock, size) if size else b""
-        if len(payload) > max_payload:
+        if size:
+            parts.append(reader.take(size))
+            total += size
+        largest = max(largest, HEADER_SIZE + size)
+        if total > max_payload:
             raise ProtocolError("transmission too large")
         if flags & Flag.LAST:
-            return Transmission(first[0], first[1], first[2], bytes(payload))
+            t = Transmission(first[0], first[1], first[2], b"".join(parts))
+            t.message_size = max(MAX_MESSAGE_SIZE, largest)
+            return t
 
 
-def send(sock, mtype, flow, flags, payload=b""):
-    sock.sendall(b"".join(split(mtype, flow, flags, payload)))
+def send(sock, mtype, flow, flags, payload=b"", max_message_size=MAX_MESSAGE_SIZE):
+    sock.sendall(b"".join(split(mtype, flow, flags, payload, max_message_size=max_message_size)))

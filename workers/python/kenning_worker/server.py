@@ -40,7 +40,7 @@ import struct
 
 import numpy as np
 
-from .protocol import Flag, FlowControl, MessageType as M, ProtocolError, ServerAction as A, receive, send
+from .protocol import Flag, FlowControl, MessageType as M, ProtocolError, Receiver, ServerAction as A, receive, send
 
 FRAMEWORK_MODULES = {
     "onnxruntime": "onnxruntime_worker",
@@ -261,13 +261,16 @@ def serve(args):
 
 def serve_client(conn, worker, idle_timeout):
     conn.settimeout(idle_timeout)
+    reader = Receiver(conn)
     while True:
-        t = receive(conn)
+        t = receive(reader)
         mtype = t.mtype
+        # Replies use the message size the client used (Kenning's 1024 bytes by default; our host sends larger ones).
+        size = t.message_size
         try:
             M(mtype)
         except ValueError:
-            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.FAIL, bytes([A.IDLE]))
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.FAIL, bytes([A.IDLE]), size)
             continue
         action = UPLOAD_ACTIONS.get(mtype, {M.OUTPUT: A.EXTRACTING_OUTPUT, M.STATS: A.COMPUTING_STATISTICS,
                                             M.OPTIMIZE_MODEL: A.OPTIMIZING_MODEL, M.PING: A.CLIENT_CONNECTED}.get(mtype, A.IDLE))
@@ -278,9 +281,9 @@ def serve_client(conn, worker, idle_timeout):
             ok, data, error = False, None, f"{type(e).__name__}: {e}"
             log(f"{M(mtype).name} failed:\n{traceback.format_exc()}")
         if ok and data is not None:
-            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.SUCCESS, data)
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.SUCCESS, data, size)
         elif ok:
-            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.SUCCESS, bytes([action]))
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.SUCCESS, bytes([action]), size)
         else:
             # ServerAction byte, then (extension) the UTF-8 error text so the host can say what went wrong.
-            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.FAIL, bytes([action]) + error.encode("utf-8")[:4000])
+            send(conn, mtype, FlowControl.TRANSMISSION, Flag.IS_KENNING | Flag.FAIL, bytes([action]) + error.encode("utf-8")[:4000], size)
