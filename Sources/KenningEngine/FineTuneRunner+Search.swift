@@ -51,9 +51,13 @@ extension FineTuneRunner {
     }
 
     /// Outputs of the unoptimized model on the first test samples the gate compares (`PipelineRunner.outputSampleCount`):
-    /// computed in-process on the native runtime's oneDNN backend (the fastest engine here, held to the reference
-    /// kernels by the test suite), or on the reference kernels themselves when oneDNN cannot run the model, and kept in
-    /// the artifact cache under the model's content hash, the wrapper and the dataset, so a later search reads them.
+    /// computed in-process on the native runtime's reference kernels (the correctness oracle, bit-comparable with
+    /// NativeRuntime's default backend) for models up to `oracleModelBytes`, and on the oneDNN backend (held to the
+    /// reference kernels by the test suite; several times faster) for larger ones or when the reference run fails;
+    /// kept in the artifact cache under the model's content hash, the wrapper and the dataset, so a later search reads them.
+    /// Models up to this size get the gate's truth from the reference kernels.
+    static let oracleModelBytes = 2 << 20
+
     func referenceOutputs(_ pipeline: JSONValue?, cache: ArtifactCache) -> [[Double]]? {
         guard let pipeline, var scenario = try? Scenario.parse(pipeline, registry: registry) else { return nil }
         let modelPath = scenario.modelWrapper.parameters[CommonParameter.modelPath.name]?.stringValue
@@ -78,7 +82,9 @@ extension FineTuneRunner {
             let m = try? runner.run(optimize: false, test: true, measurementsPath: nil, sampleLimit: PipelineRunner.outputSampleCount)
             return m?["output_samples"]?.arrayValue
         }
-        guard let rows = outputs(on: "onednn") ?? outputs(on: "reference") else { return nil }
+        let size = modelPath.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int } ?? 0
+        let order = size <= Self.oracleModelBytes ? ["reference", "onednn"] : ["onednn", "reference"]
+        guard let rows = outputs(on: order[0]) ?? outputs(on: order[1]) else { return nil }
         if let stored { try? Files.writeJSON(.array(rows), to: stored) }
         return rows.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] }
     }
