@@ -160,12 +160,8 @@ public struct PipelineRunner {
 
     /// float32, float16 or int8: what the artifact computes in (decides the output gate's tolerance).
     static func precision(of artifact: ModelArtifact) -> String {
-        guard artifact.format == .onnx, let model = try? ONNX.load(path: artifact.path) else { return "float32" }
-        if model.graph.nodes.contains(where: { ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"].contains($0.opType) }) {
-            return "int8"
-        }
-        if model.graph.initializers.values.contains(where: { $0.elementType == .float16 }) { return "float16" }
-        return "float32"
+        guard artifact.format == .onnx else { return "float32" }
+        return ONNX.precision(path: artifact.path) ?? "float32"
     }
 
     func header(built: Built, optimizerRecords: [JSONValue], artifact: ModelArtifact) -> [(String, JSONValue)] {

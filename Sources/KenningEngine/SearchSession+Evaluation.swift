@@ -9,7 +9,7 @@ extension SearchSession {
     /// Puts this pipeline's artifacts where its blocks expect them; returns the cache hits or a compile error.
     func materialize(_ pipeline: JSONValue) -> (hits: Int, error: String?) {
         let chain = pipeline["optimizers"]?.arrayValue ?? []
-        guard let modelPath = pipeline["model_wrapper"]?["parameters"]?["model_path"]?.stringValue.map(ResourceURI.resolve), var input = modelHash(pipeline) else {
+        guard var input = modelHash(pipeline) else {
             return (0, "cannot read the model")
         }
         var hits = 0
@@ -31,13 +31,10 @@ extension SearchSession {
             lastKey = key
             input = key
         }
-        if let save = pipeline["runtime"]?["parameters"]?["save_model_path"]?.stringValue, !save.isEmpty {
+        // Without optimizers the run reads the wrapper's model where it is (PipelineRunner), so nothing is copied.
+        if let save = pipeline["runtime"]?["parameters"]?["save_model_path"]?.stringValue, !save.isEmpty, let lastKey {
             do {
-                if let lastKey {
-                    try cache.materialize(lastKey, as: save)
-                } else {
-                    try Files.copyReplacing(modelPath, to: save)
-                }
+                try cache.materialize(lastKey, as: save)
             } catch {
                 return (hits, error.description)
             }

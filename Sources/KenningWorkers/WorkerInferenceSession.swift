@@ -13,7 +13,8 @@ public final class WorkerInferenceSession: InferenceSession {
     public private(set) var details: [(String, JSONValue)] = []
 
     private let runtime: (type: String, parameters: JSONValue)
-    private let modelBytes: [UInt8]
+    /// The model: its bytes, or the path of a local file the worker reads itself (no copy through the protocol).
+    private let model: ModelSource
     private let compileTimeout: Double
     /// The input shapes the worker's model was loaded for (a symbolic batch dimension kept as -1); nil until loaded.
     private var loadedInputShapes: [[Int]]?
@@ -24,14 +25,19 @@ public final class WorkerInferenceSession: InferenceSession {
     /// model whose inputs have symbolic dimensions is sent at the first run instead, with the inputs' real shapes in
     /// its IO spec (and sent again when they change), since the protocol's DATA carries bytes, not shapes.
     /// `poolKey` names the process-wide settings that keep a worker from serving another configuration.
-    public init(framework: String, runtimeType: String, parameters: JSONValue, io: IOSpec, modelBytes: [UInt8],
+    public init(framework: String, runtimeType: String, parameters: JSONValue, io: IOSpec, model: ModelSource,
                 timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String]? = nil, poolKey: String? = nil,
                 pool: WorkerPool.Location? = WorkerPool.current) throws(KenningError)
     {
         worker = try FrameworkWorker(framework: framework, timeouts: timeouts, environment: environment ?? [:], poolKey: poolKey, pool: pool)
         self.io = io
         self.runtime = (runtimeType, parameters)
-        self.modelBytes = modelBytes
+        // A pooled worker may have started in another folder: a file is named by its absolute path.
+        if case let .file(path) = model, !path.hasPrefix("/") {
+            self.model = .file(((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath)
+        } else {
+            self.model = model
+        }
         self.compileTimeout = timeouts.compile
         if !needsInputShapes { try load(inputShapes: io.inputs.map(\.shape)) }
     }
@@ -42,9 +48,16 @@ public final class WorkerInferenceSession: InferenceSession {
     private func load(inputShapes: [[Int]]) throws(KenningError) {
         var concrete = io
         for i in concrete.inputs.indices where i < inputShapes.count { concrete.inputs[i].shape = inputShapes[i] }
-        let spec = FrameworkWorker.ioSpecJSON(concrete, runtime: runtime).setting("stream", to: .bool(true))
-        try worker.uploadJSON(.ioSpec, spec)
-        try worker.upload(.model, modelBytes, timeout: compileTimeout)
+        var spec = FrameworkWorker.ioSpecJSON(concrete, runtime: runtime).setting("stream", to: .bool(true))
+        switch model {
+        case let .bytes(bytes):
+            try worker.uploadJSON(.ioSpec, spec)
+            try worker.upload(.model, bytes, timeout: compileTimeout)
+        case let .file(path):
+            spec = spec.setting("model_file", to: .string(path))
+            try worker.uploadJSON(.ioSpec, spec)
+            try worker.upload(.model, [], timeout: compileTimeout)
+        }
         loadedInputShapes = inputShapes
     }
 

@@ -204,7 +204,7 @@ enum DigitsReference {
         let ref = try DigitsReference.get()
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
         return try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]), io: ref.artifact.io,
-                                          modelBytes: data, timeouts: timeouts, environment: workerFaultEnvironment(fault))
+                                          model: .bytes(data), timeouts: timeouts, environment: workerFaultEnvironment(fault))
     }
 
     func gone(_ pid: pid_t) -> Bool {
@@ -288,9 +288,8 @@ enum DigitsReference {
 @Suite(.serialized) struct WorkerPooling {
     func session(_ pool: WorkerPool.Location, key: String = "onnxruntime") throws -> WorkerInferenceSession {
         let ref = try DigitsReference.get()
-        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
         return try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]), io: ref.artifact.io,
-                                          modelBytes: data, timeouts: WorkerTimeouts(ignoreEnvironment: true), poolKey: key, pool: pool)
+                                          model: .file(ref.artifact.path), timeouts: WorkerTimeouts(ignoreEnvironment: true), poolKey: key, pool: pool)
     }
 
     func running(_ pid: pid_t) -> Bool {

@@ -117,7 +117,7 @@ enum OpTestSet {
         let expected = try CNNTestSet.floats(OpTestSet.directory + "/ppocr_det.out0.f32")
         #expect(model.ioSpec.outputs[0].shape.filter { $0 < 0 }.count == 3)
         let session = try WorkerInferenceSession(framework: framework, runtimeType: runtimeType, parameters: .object([]), io: model.ioSpec,
-                                                 modelBytes: try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry.model))))
+                                                 model: .bytes(try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry.model)))))
         let y = try session.run([x])[0]
         #expect(y.shape == entry.outputShapes[0])
         let worst = zip(y.floats, expected).map { abs($0 - $1) }.max() ?? .infinity

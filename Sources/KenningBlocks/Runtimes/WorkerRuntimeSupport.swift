@@ -51,12 +51,12 @@ struct WorkerRuntimeSupport: Sendable {
     func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
         // No check of artifact.format here: the chain was checked from the block descriptions, and an engine step that
         // starts from a cached artifact may still label it with the wrapper's format. The worker reads the bytes.
-        guard let data = FileManager.default.contents(atPath: artifact.path) else {
+        guard FileManager.default.isReadableFile(atPath: artifact.path) else {
             throw .badInput("cannot read the model \(artifact.path)", file: artifact.path, fix: "run `kenning optimize` first or fix save_model_path")
         }
         let settings = processParameters.map { name in "\(name)=\(parameters[name]?.serialized(indent: nil) ?? "null")" }
         let poolKey = ([framework] + settings).joined(separator: "-").map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         return try WorkerInferenceSession(framework: framework, runtimeType: block, parameters: parameters.json, io: artifact.io,
-                                          modelBytes: [UInt8](data), poolKey: String(poolKey))
+                                          model: .file(artifact.path), poolKey: String(poolKey))
     }
 }

@@ -5,7 +5,8 @@ whose payload is one ServerAction byte; OUTPUT/STATS/OPTIMIZE_MODEL answer with 
   PING                      -> SUCCESS (health check)
   IO_SPEC   json            -> UPLOADING_IOSPEC. Kenning's IO spec ({"input": [...], "output": [...]}),
                                plus the extension key "runtime": {"type", "parameters"} for runtime settings.
-  MODEL     bytes           -> UPLOADING_MODEL (model file bytes; OpenVINO IR is packed, see frameworks/openvino.py)
+  MODEL     bytes           -> UPLOADING_MODEL (model file bytes; OpenVINO IR is packed, see frameworks/openvino.py); an
+                               empty MODEL after an IO spec with "model_file" (extension) reads that local file instead
   DATA      bytes           -> UPLOADING_INPUT (the inputs' raw bytes, concatenated in IO-spec order)
   PROCESS                   -> PROCESSING_INPUT (one inference, timed around the framework call only)
   OUTPUT                    -> the outputs' raw bytes, concatenated
@@ -152,6 +153,10 @@ class Worker:
             if self.io_spec is None:
                 raise ValueError("MODEL before IO_SPEC")
             rt_cfg = self.io_spec.get("runtime") or {}
+            if not payload and self.io_spec.get("model_file"):
+                # Extension for a host on this machine: the model is read from its file rather than sent.
+                with open(self.io_spec["model_file"], "rb") as f:
+                    payload = f.read()
             self.runtime = self.fw.Runtime(rt_cfg.get("parameters") or {}, self.io_spec, self.workdir)
             self.runtime.load(payload)
             return True, None
