@@ -44,7 +44,11 @@ public struct RandomizedClassificationDataset: Dataset {
 
     public func sample(_ index: Int) -> [Float] {
         var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
-        return (0..<sampleShape.reduce(1, *)).map { _ in Float(rng.next() >> 40) / Float(1 << 24) }
+        let count = sampleShape.reduce(1, *)
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            for i in 0..<count { out[i] = Float(rng.next() >> 40) / Float(1 << 24) }
+            initialized = count
+        }
     }
 
     public func label(_ index: Int) -> Int { labels[index] }

@@ -100,17 +100,30 @@ public struct ONNXImageClassifier: ModelWrapper {
             throw .badInput("samples of shape \(sampleShape) do not fit the model input \"\(spec.name)\" \(spec.shape)",
                             fix: "use a dataset whose samples match the model, or another model")
         }
-        var values: [Float] = []
-        values.reserveCapacity(samples.count * perSample)
-        for s in samples {
-            var x = s.map { ($0 - mean) / std }
-            if layout == "NCHW", sampleShape.count == 3, sampleShape[2] > 1 {
-                let (h, w, c) = (sampleShape[0], sampleShape[1], sampleShape[2])
-                var t = [Float](repeating: 0, count: x.count)
-                for y in 0..<h { for xx in 0..<w { for ch in 0..<c { t[(ch * h + y) * w + xx] = x[(y * w + xx) * c + ch] } } }
-                x = t
+        guard samples.allSatisfy({ $0.count == perSample }) else {
+            throw .failure("a sample does not have the \(perSample) values of shape \(sampleShape) its dataset declares")
+        }
+        // One pass per sample, straight into the batch's buffer: normalized, and moved to NCHW when the model wants it.
+        let transpose = layout == "NCHW" && sampleShape.count == 3 && sampleShape[2] > 1
+        let (mean, std) = (self.mean, self.std)
+        let values = [Float](unsafeUninitializedCapacity: samples.count * perSample) { out, initialized in
+            for (k, s) in samples.enumerated() {
+                let base = k * perSample
+                s.withUnsafeBufferPointer { x in
+                    if transpose {
+                        let (h, w, c) = (sampleShape[0], sampleShape[1], sampleShape[2])
+                        for y in 0..<h {
+                            for xx in 0..<w {
+                                let from = (y * w + xx) * c
+                                for ch in 0..<c { out[base + (ch * h + y) * w + xx] = (x[from + ch] - mean) / std }
+                            }
+                        }
+                    } else {
+                        for i in 0..<perSample { out[base + i] = (x[i] - mean) / std }
+                    }
+                }
             }
-            values += x
+            initialized = samples.count * perSample
         }
         return [Tensor(shape: shape, floats: values)]
     }
