@@ -40,7 +40,7 @@ extension SearchSession {
         rounds: for round in 0..<op.remeasureRounds {
             // A round is the group's windows again: start one only if it fits what is left of the budget.
             let roundCost = group.reduce(0.0) { $0 + $1.window }
-            if round > 0 || roundCost > budget, spent + roundCost > budget { break rounds }
+            if spent + roundCost > budget { break rounds }
             for e in (round % 2 == 0 ? group : group.reversed()) {
                 if outOfTime { break rounds }
                 _ = materialize(e.pipeline)

@@ -39,15 +39,10 @@ public struct MagicWandModelWrapper: ModelWrapper {
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw .badInput("keras model not found: \(modelPath)", path: "$.parameters.model_path",
-                            fix: modelPath.hasPrefix(ResourceURI.cacheDirectory)
-                                ? "put Kenning's magic_wand.h5 at \(modelPath) (its cache, KENNING_CACHE_DIR), or point model_path at a local keras file"
-                                : "point model_path at the magic wand keras model (scripts/make-magic-wand-fixture makes a stand-in)")
-        }
-        return ModelArtifact(path: modelPath, format: .keras,
-                             io: IOSpec(inputs: [TensorSpec(name: "input_1", shape: [-1, window, 3, 1], elementType: .float32)],
-                                        outputs: [TensorSpec(name: "out_layer", shape: [-1, 4], elementType: .float32)]))
+        let io = IOSpec(inputs: [TensorSpec(name: "input_1", shape: [-1, window, 3, 1], elementType: .float32)],
+                        outputs: [TensorSpec(name: "out_layer", shape: [-1, 4], elementType: .float32)])
+        return try KerasModelFile.artifact(path: modelPath, io: io, resource: "magic_wand.h5",
+                                           standIn: "point model_path at the magic wand keras model (scripts/make-magic-wand-fixture makes a stand-in)")
     }
 
     public func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {
@@ -59,9 +54,6 @@ public struct MagicWandModelWrapper: ModelWrapper {
     }
 
     public func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {
-        guard let out = outputs.first, let n = out.shape.first, n > 0, out.count % n == 0 else { throw .failure("the model returned no output") }
-        let classes = out.count / n
-        let v = out.floats
-        return (0..<n).map { Array(v[($0 * classes)..<(($0 + 1) * classes)]) }
+        try KerasModelFile.scoreRows(outputs)
     }
 }

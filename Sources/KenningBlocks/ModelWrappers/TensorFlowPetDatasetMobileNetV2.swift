@@ -34,15 +34,10 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw .badInput("keras model not found: \(modelPath)", path: "$.parameters.model_path",
-                            fix: modelPath.hasPrefix(ResourceURI.cacheDirectory)
-                                ? "put Kenning's downloaded file at \(modelPath) (its cache, KENNING_CACHE_DIR), or point model_path at a local keras file"
-                                : "run scripts/make-pet-fixture, or point model_path at a MobileNetV2 keras file")
-        }
-        return ModelArtifact(path: modelPath, format: .keras,
-                             io: IOSpec(inputs: [TensorSpec(name: "input_1", shape: [-1, 224, 224, 3], elementType: .float32)],
-                                        outputs: [TensorSpec(name: "out_layer", shape: [-1, 37], elementType: .float32)]))
+        let io = IOSpec(inputs: [TensorSpec(name: "input_1", shape: [-1, 224, 224, 3], elementType: .float32)],
+                        outputs: [TensorSpec(name: "out_layer", shape: [-1, 37], elementType: .float32)])
+        return try KerasModelFile.artifact(path: modelPath, io: io, resource: "downloaded file",
+                                           standIn: "run scripts/make-pet-fixture, or point model_path at a MobileNetV2 keras file")
     }
 
     public func preprocess(_ samples: [[Float]], sampleShape: [Int], io: IOSpec) throws(KenningError) -> [Tensor] {
@@ -58,9 +53,6 @@ public struct TensorFlowPetDatasetMobileNetV2: ModelWrapper {
     }
 
     public func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {
-        guard let out = outputs.first, let n = out.shape.first, n > 0 else { throw .failure("the model returned no output") }
-        let classes = out.count / n
-        let v = out.floats
-        return (0..<n).map { Array(v[($0 * classes)..<(($0 + 1) * classes)]) }
+        try KerasModelFile.scoreRows(outputs)
     }
 }

@@ -30,10 +30,10 @@ public struct ONNXCompiler: WorkerBackedOptimizer {
 
     /// The conversion; `staticBatch` fixes unknown dimensions at 1, so the ONNX graph's shape computations are constants.
     func convert(_ input: ModelArtifact, staticBatch: Bool) throws(KenningError) -> ModelArtifact {
-        guard let data = FileManager.default.contents(atPath: input.path) else {
+        guard FileManager.default.isReadableFile(atPath: input.path) else {
             throw .badInput("cannot read the model \(input.path)", file: input.path, fix: "check the model path")
         }
-        guard WorkerOptimizerSupport.sniff(data) == .onnx else {
+        guard WorkerOptimizerSupport.sniff(file: input.path) == .onnx else {
             return try support.compile(input, settings: staticBatch ? [("static_batch", .bool(true))] : [])
         }
         if let declared = support.parameters["model_framework"]?.stringValue, declared != "any", declared != "onnx" {
@@ -42,9 +42,10 @@ public struct ONNXCompiler: WorkerBackedOptimizer {
         }
         let out = support.compiledModelPath
         do {
-            try FileManager.default.createDirectory(atPath: ((out as NSString).deletingLastPathComponent as NSString).standardizingPath.isEmpty
-                                                    ? "." : (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try data.write(to: URL(fileURLWithPath: out), options: .atomic)
+            let folder = (out as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
+            try FileManager.default.copyItem(atPath: input.path, toPath: out)
         } catch {
             throw .failure("cannot write \(out): \(error.localizedDescription)", fix: "choose a writable compiled_model_path")
         }

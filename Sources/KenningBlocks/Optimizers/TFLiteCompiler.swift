@@ -64,7 +64,7 @@ public struct TFLiteCompiler: WorkerBackedOptimizer {
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
         let target = support.parameters[Key.target] ?? "default"
         var input = input
-        if let data = FileManager.default.contents(atPath: input.path), let real = WorkerOptimizerSupport.sniff(data) { input.format = real }
+        if let real = WorkerOptimizerSupport.sniff(file: input.path) { input.format = real }
         if input.format == .keras {
             var calibration: [[Tensor]] = []
             if target == "int8" {

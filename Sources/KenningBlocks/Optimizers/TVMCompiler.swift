@@ -52,7 +52,7 @@ public struct TVMCompiler: WorkerBackedOptimizer {
     }
 
     public func compile(_ input: ModelArtifact, context: OptimizationContext) throws(KenningError) -> ModelArtifact {
-        let format = FileManager.default.contents(atPath: input.path).flatMap(WorkerOptimizerSupport.sniff)
+        let format = WorkerOptimizerSupport.sniff(file: input.path)
         if format == .keras, let declared = support.parameters["model_framework"]?.stringValue, declared != "any", declared != "keras" {
             throw .badInput("TVMCompiler: model_framework is \(declared), but the input model is keras", path: "$.parameters.model_framework",
                             fix: "set model_framework to \"keras\" or \"any\"")

@@ -41,6 +41,13 @@ struct WorkerOptimizerSupport: Sendable {
     /// file. Pipeline planning still uses the block description's exact formats.
     var admitted: [ModelFormat] { inputs + [.onnx, .keras].filter { !inputs.contains($0) } }
 
+    /// The format of the model file at `path`, from its first bytes only (nil when unreadable or unknown).
+    static func sniff(file path: String) -> ModelFormat? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 256)).flatMap(sniff)
+    }
+
     /// The format of a model file, from its first bytes (nil when unknown).
     static func sniff(_ data: Data) -> ModelFormat? {
         let b = [UInt8](data.prefix(256))

@@ -124,33 +124,26 @@ class Transmission:
         self.mtype, self.flow, self.flags, self.payload = mtype, flow, flags, payload
 
 
-class Receiver:
-    """Reads exactly what is asked for, each piece straight into its own buffer (no read-ahead, no re-copying), so a
-    transmission of large messages costs one copy out of the kernel per byte."""
-
-    def __init__(self, sock):
-        self.sock = sock
-
-    def take(self, n):
-        out = bytearray(n)
-        view, got = memoryview(out), 0
-        while got < n:
-            k = self.sock.recv_into(view[got:])
-            if not k:
-                raise EOFError("connection closed")
-            got += k
-        return out
+def _recv_exact(sock, n):
+    """Exactly `n` bytes, read straight into one buffer (one copy out of the kernel per byte)."""
+    out = bytearray(n)
+    view, got = memoryview(out), 0
+    while got < n:
+        k = sock.recv_into(view[got:])
+        if not k:
+            raise EOFError("connection closed")
+        got += k
+    return out
 
 
-def receive(source, max_payload=1 << 31):
-    """Reads messages until one marked LAST; returns the Transmission. `source` is a socket or a Receiver; the
-    Transmission's `message_size` is the largest message seen (header included), so a reply can use the same size."""
-    reader = source if isinstance(source, Receiver) else Receiver(source)
+def receive(sock, max_payload=1 << 31):
+    """Reads messages until one marked LAST; returns the Transmission. Its `message_size` is the largest message seen
+    (header included), so a reply can use the same size."""
     parts = []
     total, largest = 0, 0
     first = None
     while True:
-        mtype, flow, _, flags, size = decode_header(reader.take(HEADER_SIZE))
+        mtype, flow, _, flags, size = decode_header(_recv_exact(sock, HEADER_SIZE))
         if HEADER_SIZE + size > LARGEST_MESSAGE_SIZE:
             raise ProtocolError(f"message payload of {size} bytes is implausible")
         if size and not flags & Flag.HAS_PAYLOAD:
@@ -162,7 +155,7 @@ def receive(source, max_payload=1 << 31):
         elif mtype != first[0]:
             raise ProtocolError(f"message type {mtype} inside a transmission of type {first[0]}")
         if size:
-            parts.append(reader.take(size))
+            parts.append(_recv_exact(sock, size))
             total += size
         largest = max(largest, HEADER_SIZE + size)
         if total > max_payload:

@@ -41,7 +41,7 @@ import struct
 
 import numpy as np
 
-from .protocol import Flag, FlowControl, MessageType as M, ProtocolError, Receiver, ServerAction as A, receive, send
+from .protocol import Flag, FlowControl, MessageType as M, ProtocolError, ServerAction as A, receive, send
 
 FRAMEWORK_MODULES = {
     "onnxruntime": "onnxruntime_worker",
@@ -266,9 +266,8 @@ def serve(args):
 
 def serve_client(conn, worker, idle_timeout):
     conn.settimeout(idle_timeout)
-    reader = Receiver(conn)
     while True:
-        t = receive(reader)
+        t = receive(conn)
         mtype = t.mtype
         # Replies use the message size the client used (Kenning's 1024 bytes by default; our host sends larger ones).
         size = t.message_size
