@@ -7,4 +7,13 @@ public protocol Runtime: Sendable {
     /// Why this runtime cannot run `model` (before any work starts), or nil when it can.
     func incompatibility(with model: ModelArtifact) -> String?
     func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession
+    /// Starts, in the background, what this runtime's sessions need and is slow to start — in a search, its pooled
+    /// framework worker in `poolFolder`, owned by this process — and returns a wait for it to be ready; nil when there is
+    /// nothing to start.
+    func startAhead(poolFolder: String) -> (@Sendable () -> Void)?
+}
+
+extension Runtime {
+    /// Nothing to start ahead (a runtime that runs in this process).
+    public func startAhead(poolFolder: String) -> (@Sendable () -> Void)? { nil }
 }

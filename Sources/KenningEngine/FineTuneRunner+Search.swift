@@ -39,15 +39,28 @@ extension FineTuneRunner {
         let journal = try Journal(path: journalPath, resume: options.resume)
         if options.resume { say("resuming: \(earlier.count) finished runs in \(journalPath)") }
 
+        // Measurement runs take turns on pooled framework workers (WorkerPool), stopped when the search ends. The first
+        // candidate's worker starts now, beside the output gate's truth, rather than in its run.
+        WorkerPool.adoptOrphans()
+        let workerPool = SearchSession.workerPool(runDir: runDir)
+        let workerReady = runnable.first { !earlier.map(\.id).contains($0.id) }.flatMap { startWorkerAhead($0.pipeline, poolFolder: workerPool) }
+        defer {
+            workerReady?()
+            WorkerPool.shutdown(folder: workerPool)
+        }
         let reference = op.outputTolerance.isEmpty ? nil : referenceOutputs(runnable.first?.pipeline, cache: cache)
         var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
                                     excluded: excluded, reference: reference, start: start, total: runnable.count)
-        // Measurement runs take turns on pooled framework workers (WorkerPool), stopped when the search ends.
-        WorkerPool.adoptOrphans()
-        defer { WorkerPool.shutdown(folder: session.workerPool) }
         try session.search(runnable)
         try session.resolveTies()
         return try session.finish()
+    }
+
+    /// Starts the framework worker `pipeline`'s runtime runs on (nil: none, or it cannot be built; its run will say why).
+    func startWorkerAhead(_ pipeline: JSONValue, poolFolder: String) -> (@Sendable () -> Void)? {
+        guard let scenario = try? Scenario.parse(pipeline, registry: registry), let config = scenario.runtime,
+              case let .runtime(make) = config.entry.maker, let runtime = try? make(config.parameters) else { return nil }
+        return runtime.startAhead(poolFolder: poolFolder)
     }
 
     /// Outputs of the unoptimized model on the first test samples the gate compares (`PipelineRunner.outputSampleCount`):

@@ -215,8 +215,9 @@ public struct PipelineRunner {
             while samples.count < runtimeBatch { samples.append([Float](repeating: 0, count: dataset.sampleShape.reduce(1, *))) }
             return try wrapper.preprocess(samples, sampleShape: dataset.sampleShape, io: artifact.io)
         }
-        // Batches go to the session in chunks that take about 50 ms and hold at most 8 MB of inputs, so a worker
-        // runtime pays its round trips per chunk, while the time budget is still checked often.
+        // Batches go to the session in chunks that hold at most 8 MB of inputs and take about 0.25 s in the first pass
+        // over the test split (which runs whole anyway) and 50 ms after it (where the time budget is checked between
+        // chunks), so a worker runtime pays its round trips per chunk.
         var wallPerInference = 0.0, bytesPerSet = 0
         func run(_ chunk: [[Int]]) throws(KenningError) -> [TimedInference] {
             let t0 = monotonicSeconds()
@@ -235,8 +236,8 @@ public struct PipelineRunner {
             }
             return done
         }
-        func chunkSize(_ remaining: Int) -> Int {
-            let byTime = wallPerInference > 0 ? Int(0.05 / wallPerInference) : 4
+        func chunkSize(_ remaining: Int, seconds: Double = 0.05) -> Int {
+            let byTime = wallPerInference > 0 ? Int(seconds / wallPerInference) : 4
             let byBytes = bytesPerSet > 0 ? (8 << 20) / bytesPerSet : 4
             return max(1, min(remaining, byTime, byBytes, 1024))
         }
@@ -255,7 +256,7 @@ public struct PipelineRunner {
         // min_runs inferences and min_time seconds of wall-clock time have passed (or max_time has).
         var next = 0
         while next < batches.count {
-            let chunk = Array(batches[next..<(next + chunkSize(batches.count - next))])
+            let chunk = Array(batches[next..<(next + chunkSize(batches.count - next, seconds: 0.25))])
             next += chunk.count
             for (b, done) in zip(chunk, try run(chunk)) {
                 steps.append(done.seconds)

@@ -1,7 +1,8 @@
 /// What a search asks of one isolated run (a child process): compile one optimizer step or measure one pipeline.
 ///
 /// The parent writes it as JSON and starts `kenning run-request FILE`; the child decodes it and calls
-/// `ChildRun.execute`, which answers with a `RunResult` at `resultPath`. Limits (time, memory) are the parent's.
+/// `ChildRun.execute`, which answers with a `RunResult` at `resultPath`. The parent enforces the time limit; the child
+/// sets the memory limit on itself before it does any work.
 public struct RunRequest: Codable, Sendable, Equatable {
     /// What the child run does.
     public enum Action: String, Codable, Sendable {
@@ -24,9 +25,11 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var verbosity: String
     /// Where the child writes its `RunResult`.
     public var resultPath: String
+    /// The child's address-space limit in bytes (`--memory-limit`), nil for none.
+    public var memoryLimitBytes: Int?
 
     public init(action: Action, scenarioPath: String, measurementsPath: String? = nil, inputModel: String? = nil, inputFormat: String? = nil,
-                verbosity: String, resultPath: String) {
+                verbosity: String, resultPath: String, memoryLimitBytes: Int? = nil) {
         self.action = action
         self.scenarioPath = scenarioPath
         self.measurementsPath = measurementsPath
@@ -34,5 +37,6 @@ public struct RunRequest: Codable, Sendable, Equatable {
         self.inputFormat = inputFormat
         self.verbosity = verbosity
         self.resultPath = resultPath
+        self.memoryLimitBytes = memoryLimitBytes
     }
 }

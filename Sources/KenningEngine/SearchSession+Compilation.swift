@@ -122,32 +122,30 @@ extension SearchSession {
         return previous
     }
 
-    /// The environment of a child run; measurement runs (`pooled`) also get the search's worker pool.
+    /// The environment of a child run; measurement runs (`pooled`) also get the search's worker pool. OpenBLAS starts
+    /// with one thread unless the user says otherwise: its idle pool otherwise spins for the first ~0.1 s of every run,
+    /// beside the measurement (the native runtime's OpenBLAS backend still sets its own thread count).
     func childEnvironment(pooled: Bool) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
+        env["OPENBLAS_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] ?? "1"
         env[WorkerPool.folderVariable] = pooled ? workerPool : nil
         env[WorkerPool.ownerVariable] = pooled ? String(getpid()) : nil
         return env
     }
 
-    /// Starts one isolated run: `[run wrapper] prlimit --as=LIMIT -- kenning run-request REQUEST`, within the time
-    /// limit. The memory limit (address space) is set on the child by util-linux's `prlimit` before it execs kenning.
+    /// Starts one isolated run: `[run wrapper] kenning run-request REQUEST`, within the time limit. The request carries
+    /// the memory limit (address space), which the child sets on itself before it reads anything else.
     func isolated(_ request: RunRequest, requestPath: String, logPath: String) -> ChildProcess.Result {
         try? FileManager.default.removeItem(atPath: request.resultPath)
+        var request = request
+        request.memoryLimitBytes = runner.options.memoryLimitMB > 0 ? runner.options.memoryLimitMB << 20 : nil
         do {
             try JSONEncoder().encode(request).write(to: URL(fileURLWithPath: requestPath), options: .atomic)
         } catch {
             return .launchFailed("cannot write the run request \(requestPath): \(error.localizedDescription)")
         }
-        var command = runner.options.runWrapper
-        if runner.options.memoryLimitMB > 0 {
-            guard let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-                return .launchFailed("prlimit (util-linux) is needed to apply --memory-limit; install util-linux")
-            }
-            command += [prlimit, "--as=\(runner.options.memoryLimitMB << 20)", "--"]
-        }
-        command += [runner.options.executable, "run-request", requestPath]
+        let command = runner.options.runWrapper + [runner.options.executable, "run-request", requestPath]
         return ChildProcess.run(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), logPath: logPath,
                                 timeout: runner.options.timeout, environment: childEnvironment(pooled: request.action == .test))
     }

@@ -10,7 +10,9 @@ struct SearchSession {
     let cache: ArtifactCache
     let runDir: String
     /// The folder of the framework workers the measurement runs share (``WorkerPool``).
-    var workerPool: String { (runDir as NSString).appendingPathComponent("workers") }
+    var workerPool: String { Self.workerPool(runDir: runDir) }
+
+    static func workerPool(runDir: String) -> String { (runDir as NSString).appendingPathComponent("workers") }
     let journal: Journal
     let earlier: [Evaluation]
     let excluded: [Candidate]

@@ -45,11 +45,11 @@ public enum ONNX {
                 }
             }
             guard sawGraph, model.irVersion > 0 else {
-                throw ProtoReader.Malformed(reason: sawGraph ? "missing ir_version" : "no graph found")
+                throw ProtoMalformed(reason: sawGraph ? "missing ir_version" : "no graph found")
             }
             if model.opsets.isEmpty { model.opsets = [OperatorSet(domain: "", version: 1)] }
             return model
-        } catch let e as ProtoReader.Malformed {
+        } catch let e as ProtoMalformed {
             throw .badInput("corrupt or non-ONNX model: \(e.reason) while reading \(context)",
                             fix: "re-export the model as ONNX; the file is damaged or is another format")
         } catch {
@@ -76,7 +76,7 @@ public enum ONNX {
                 let (name, t) = try decodeTensor(try value.bytes(), context: &context)
                 inits.append((name, t))
             case 15:
-                throw ProtoReader.Malformed(reason: "sparse initializers are not supported")
+                throw ProtoMalformed(reason: "sparse initializers are not supported")
             case 11: g.inputs.append(try decodeValueInfo(try value.bytes()))
             case 12: g.outputs.append(try decodeValueInfo(try value.bytes()))
             case 13: g.valueInfo.append(try decodeValueInfo(try value.bytes()))
@@ -106,7 +106,7 @@ public enum ONNX {
             default: break
             }
         }
-        if n.opType.isEmpty { throw ProtoReader.Malformed(reason: "a node without op_type") }
+        if n.opType.isEmpty { throw ProtoMalformed(reason: "a node without op_type") }
         return n
     }
 
@@ -130,11 +130,11 @@ public enum ONNX {
             case 9: strings.append(try value.string())
             case 6:
                 guard depth < maxSubgraphDepth else {
-                    throw ProtoReader.Malformed(reason: "subgraphs nested more than \(maxSubgraphDepth) deep (in \(context))")
+                    throw ProtoMalformed(reason: "subgraphs nested more than \(maxSubgraphDepth) deep (in \(context))")
                 }
                 var inner = "subgraph \"\(name)\" of \(context)"
                 g = try decodeGraph(try value.bytes(), context: &inner, depth: depth + 1)
-            case 11: throw ProtoReader.Malformed(reason: "lists of subgraphs (attribute \"\(name)\") are not supported (in \(context))")
+            case 11: throw ProtoMalformed(reason: "lists of subgraphs (attribute \"\(name)\") are not supported (in \(context))")
             default: break
             }
         }
@@ -151,7 +151,9 @@ public enum ONNX {
         }
     }
 
-    static func decodeValueInfo(_ bytes: ArraySlice<UInt8>) throws -> ValueInfo {
+    static func decodeValueInfo<Bytes>(_ bytes: Bytes) throws(ProtoMalformed) -> ValueInfo
+        where Bytes: RandomAccessCollection, Bytes.Element == UInt8, Bytes.Index == Int, Bytes.SubSequence == Bytes
+    {
         var r = ProtoReader(bytes)
         var info = ValueInfo(name: "", elementType: .float32, shape: nil)
         while let (field, value) = try r.next() {
@@ -165,7 +167,7 @@ public enum ONNX {
                     if f == 1 {
                         let code = Int(try v.int())
                         guard let et = ElementType(onnxCode: code) else {
-                            throw ProtoReader.Malformed(reason: "unknown element type \(code) for \"\(info.name)\"")
+                            throw ProtoMalformed(reason: "unknown element type \(code) for \"\(info.name)\"")
                         }
                         info.elementType = et
                     } else if f == 2 {
@@ -212,18 +214,18 @@ public enum ONNX {
             default: break
             }
         }
-        if external { throw ProtoReader.Malformed(reason: "tensor \"\(name)\" keeps its data in an external file, which is not supported") }
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw ProtoReader.Malformed(reason: "negative dimension in tensor \"\(name)\"") }
+        if external { throw ProtoMalformed(reason: "tensor \"\(name)\" keeps its data in an external file, which is not supported") }
+        guard dims.allSatisfy({ $0 >= 0 }) else { throw ProtoMalformed(reason: "negative dimension in tensor \"\(name)\"") }
         var count = 1
         for d in dims {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= 1 << 40 else { throw ProtoReader.Malformed(reason: "tensor \"\(name)\" has an impossible shape \(dims)") }
+            guard !overflow, product <= 1 << 40 else { throw ProtoMalformed(reason: "tensor \"\(name)\" has an impossible shape \(dims)") }
             count = product
         }
-        guard let et = ElementType(onnxCode: type) else { throw ProtoReader.Malformed(reason: "unknown data type \(type) in \"\(name)\"") }
+        guard let et = ElementType(onnxCode: type) else { throw ProtoMalformed(reason: "unknown data type \(type) in \"\(name)\"") }
         func check(_ n: Int) throws {
             guard n == count else {
-                throw ProtoReader.Malformed(reason: "tensor \"\(name)\" has \(n) values but its shape \(dims) needs \(count)")
+                throw ProtoMalformed(reason: "tensor \"\(name)\" has \(n) values but its shape \(dims) needs \(count)")
             }
         }
         switch et {
@@ -232,7 +234,7 @@ public enum ONNX {
             try check(values.count)
             return (name, Tensor(shape: dims, floats: values))
         case .float64:
-            guard (raw?.count ?? 0) % 8 == 0 else { throw ProtoReader.Malformed(reason: "raw data of \"\(name)\" has a bad length") }
+            guard (raw?.count ?? 0) % 8 == 0 else { throw ProtoMalformed(reason: "raw data of \"\(name)\" has a bad length") }
             let values = raw.map { b in stride(from: b.startIndex, to: b.endIndex, by: 8).map { i in
                 var v: UInt64 = 0
                 for k in 0..<8 { v |= UInt64(b[i + k]) << (8 * UInt64(k)) }
@@ -249,7 +251,7 @@ public enum ONNX {
             var values: [Int64]
             if let b = raw {
                 let width: Int = [.int64: 8, .int32: 4, .int16: 2, .uint16: 2][et] ?? 1
-                guard b.count % width == 0 else { throw ProtoReader.Malformed(reason: "raw data of \"\(name)\" has a bad length") }
+                guard b.count % width == 0 else { throw ProtoMalformed(reason: "raw data of \"\(name)\" has a bad length") }
                 values = stride(from: b.startIndex, to: b.endIndex, by: width).map { i in
                     var v: UInt64 = 0
                     for k in 0..<width { v |= UInt64(b[i + k]) << (8 * UInt64(k)) }
@@ -268,7 +270,7 @@ public enum ONNX {
             if et == .int8 { return (name, Tensor(shape: dims, int8s: values.map { Int8(truncatingIfNeeded: $0) })) }
             return (name, Tensor(shape: dims, ints: values))
         case .string:
-            throw ProtoReader.Malformed(reason: "string tensor \"\(name)\" is not supported")
+            throw ProtoMalformed(reason: "string tensor \"\(name)\" is not supported")
         }
     }
 

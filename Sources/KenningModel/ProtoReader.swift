@@ -1,29 +1,41 @@
 
-func littleEndianFloats(_ b: ArraySlice<UInt8>) -> [Float] {
+func littleEndianFloats<Bytes: RandomAccessCollection>(_ b: Bytes) -> [Float] where Bytes.Element == UInt8 {
     let n = b.count / 4
     return [Float](unsafeUninitializedCapacity: n) { buf, count in
-        b.withUnsafeBytes { raw in
+        let contiguous: Void? = b.withContiguousStorageIfAvailable { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
             for i in 0..<n { buf[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian) }
+        }
+        if contiguous == nil {
+            let bytes = Array(b)
+            for i in 0..<n {
+                let word = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[i * 4 + $1]) << (8 * UInt32($1)) }
+                buf[i] = Float(bitPattern: word)
+            }
         }
         count = n
     }
 }
 
-/// Minimal protocol-buffers wire-format reading and writing, enough for ONNX's ModelProto.
-struct ProtoReader {
+/// Why protocol-buffers data could not be read.
+struct ProtoMalformed: Error { let reason: String }
+
+/// Minimal protocol-buffers wire-format reading, enough for ONNX's ModelProto: over an array's bytes, or over a file
+/// mapped in memory (`MappedFile`), where skipping a field leaves its pages unread.
+struct ProtoReader<Bytes: RandomAccessCollection> where Bytes.Element == UInt8, Bytes.Index == Int, Bytes.SubSequence == Bytes {
     enum Field {
         case varint(UInt64)
         case fixed64(UInt64)
-        case bytes(ArraySlice<UInt8>)
+        case bytes(Bytes)
         case fixed32(UInt32)
     }
 
-    struct Malformed: Error { let reason: String }
+    typealias Malformed = ProtoMalformed
 
-    let data: ArraySlice<UInt8>
+    let data: Bytes
     var pos: Int
 
-    init(_ data: ArraySlice<UInt8>) {
+    init(_ data: Bytes) {
         self.data = data
         self.pos = data.startIndex
     }
@@ -76,32 +88,32 @@ struct ProtoReader {
 }
 
 extension ProtoReader.Field {
-    func int() throws(ProtoReader.Malformed) -> Int64 {
+    func int() throws(ProtoMalformed) -> Int64 {
         switch self {
         case let .varint(v): return Int64(bitPattern: v)
         case let .fixed64(v): return Int64(bitPattern: v)
         case let .fixed32(v): return Int64(Int32(bitPattern: v))
-        case .bytes: throw ProtoReader.Malformed(reason: "expected a number, found bytes")
+        case .bytes: throw ProtoMalformed(reason: "expected a number, found bytes")
         }
     }
 
-    func string() throws(ProtoReader.Malformed) -> String {
-        guard case let .bytes(b) = self else { throw ProtoReader.Malformed(reason: "expected a string") }
+    func string() throws(ProtoMalformed) -> String {
+        guard case let .bytes(b) = self else { throw ProtoMalformed(reason: "expected a string") }
         return String(decoding: b, as: UTF8.self)
     }
 
-    func bytes() throws(ProtoReader.Malformed) -> ArraySlice<UInt8> {
-        guard case let .bytes(b) = self else { throw ProtoReader.Malformed(reason: "expected a message") }
+    func bytes() throws(ProtoMalformed) -> Bytes {
+        guard case let .bytes(b) = self else { throw ProtoMalformed(reason: "expected a message") }
         return b
     }
 
-    func float() throws(ProtoReader.Malformed) -> Float {
-        guard case let .fixed32(v) = self else { throw ProtoReader.Malformed(reason: "expected a float") }
+    func float() throws(ProtoMalformed) -> Float {
+        guard case let .fixed32(v) = self else { throw ProtoMalformed(reason: "expected a float") }
         return Float(bitPattern: v)
     }
 
     /// Repeated int64 fields come packed (bytes) or one by one (varint).
-    func ints() throws(ProtoReader.Malformed) -> [Int64] {
+    func ints() throws(ProtoMalformed) -> [Int64] {
         switch self {
         case let .bytes(b):
             var r = ProtoReader(b)
@@ -112,20 +124,31 @@ extension ProtoReader.Field {
         }
     }
 
-    func floats() throws(ProtoReader.Malformed) -> [Float] {
+    /// How many values of `width` bytes a repeated fixed-width field holds (packed, or one).
+    func fixedWidthCount(_ width: Int) throws(ProtoMalformed) -> Int {
         switch self {
         case let .bytes(b):
-            guard b.count % 4 == 0 else { throw ProtoReader.Malformed(reason: "packed floats not a multiple of 4 bytes") }
-            return littleEndianFloats(b)
-        case let .fixed32(v): return [Float(bitPattern: v)]
-        default: throw ProtoReader.Malformed(reason: "expected floats")
+            guard b.count % width == 0 else { throw ProtoMalformed(reason: "packed values not a multiple of \(width) bytes") }
+            return b.count / width
+        case .fixed32 where width == 4, .fixed64 where width == 8: return 1
+        default: throw ProtoMalformed(reason: "expected \(width)-byte values")
         }
     }
 
-    func doubles() throws(ProtoReader.Malformed) -> [Double] {
+    func floats() throws(ProtoMalformed) -> [Float] {
         switch self {
         case let .bytes(b):
-            guard b.count % 8 == 0 else { throw ProtoReader.Malformed(reason: "packed doubles not a multiple of 8 bytes") }
+            guard b.count % 4 == 0 else { throw ProtoMalformed(reason: "packed floats not a multiple of 4 bytes") }
+            return littleEndianFloats(b)
+        case let .fixed32(v): return [Float(bitPattern: v)]
+        default: throw ProtoMalformed(reason: "expected floats")
+        }
+    }
+
+    func doubles() throws(ProtoMalformed) -> [Double] {
+        switch self {
+        case let .bytes(b):
+            guard b.count % 8 == 0 else { throw ProtoMalformed(reason: "packed doubles not a multiple of 8 bytes") }
             var out: [Double] = []
             out.reserveCapacity(b.count / 8)
             var i = b.startIndex
@@ -137,7 +160,7 @@ extension ProtoReader.Field {
             }
             return out
         case let .fixed64(v): return [Double(bitPattern: v)]
-        default: throw ProtoReader.Malformed(reason: "expected doubles")
+        default: throw ProtoMalformed(reason: "expected doubles")
         }
     }
 }

@@ -10,16 +10,19 @@ public final class FrameworkWorker {
     private var failed = false
     /// The pool slot this worker belongs to (nil: a private worker, stopped with this object).
     private var lease: WorkerPool.Lease?
+    /// The record path of this worker's pool slot, which names what the slot keeps between runs; nil for a private worker.
+    public var poolSlot: String? { lease?.recordPath }
     private var stopped = false
 
     /// Starts `python -m kenning_worker --framework F`, connects, reads the greeting and PINGs it. With a `poolKey`
     /// (the framework and any process-wide settings the worker's runtime applies) and a ``WorkerPool`` in the
-    /// environment, a healthy worker a previous run left is adopted instead, and this one is left for the next run.
+    /// environment, a healthy worker a previous run left is adopted instead, and this one is left for the next run;
+    /// a slot the pool's owner is still starting ahead is waited for, up to `waitForSlot` seconds.
     public init(framework: String, timeouts: WorkerTimeouts = WorkerTimeouts(), environment: [String: String] = [:],
-                poolKey: String? = nil, pool: WorkerPool.Location? = WorkerPool.current) throws(KenningError) {
+                poolKey: String? = nil, pool: WorkerPool.Location? = WorkerPool.current, waitForSlot: Double = 60) throws(KenningError) {
         self.framework = framework
         self.timeouts = timeouts
-        let lease = poolKey.flatMap { WorkerPool.lease(key: $0, in: pool) }
+        let lease = poolKey.flatMap { WorkerPool.lease(key: $0, in: pool, wait: waitForSlot) }
         if let lease, let record = lease.record {
             let adopted = WorkerProcess(adopting: record, framework: framework)
             if adopted.isRunning, let client = try? Self.connect(port: record.port, timeout: 2) {

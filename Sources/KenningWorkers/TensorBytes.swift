@@ -31,6 +31,30 @@ public enum TensorBytes {
         }
     }
 
+    /// The bytes `tensors` take in the IO spec's element types.
+    static func encodedSize(_ tensors: [Tensor], specs: [TensorSpec]) -> Int {
+        tensors.enumerated().reduce(0) { $0 + $1.element.count * size($1.offset < specs.count ? specs[$1.offset].elementType : $1.element.elementType) }
+    }
+
+    /// Writes the tensors' bytes at `base` (room for ``encodedSize(_:specs:)`` bytes); returns how many it wrote.
+    static func encode(_ tensors: [Tensor], specs: [TensorSpec], to base: UnsafeMutableRawPointer) throws(KenningError) -> Int {
+        var offset = 0
+        for (i, t) in tensors.enumerated() {
+            let type = i < specs.count ? specs[i].elementType : t.elementType
+            #if _endian(little)
+            if type == .float32 {
+                t.floats.withUnsafeBytes { base.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                offset += t.count * 4
+                continue
+            }
+            #endif
+            let bytes = try encode([t], specs: [TensorSpec(name: "", shape: t.shape, elementType: type)])
+            bytes.withUnsafeBytes { base.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            offset += bytes.count
+        }
+        return offset
+    }
+
     /// The bytes the outputs of `shapes` take in the IO spec's element types.
     static func byteCount(specs: [TensorSpec], shapes: [[Int]]) throws(KenningError) -> Int {
         guard shapes.count == specs.count, shapes.allSatisfy({ $0.allSatisfy { $0 >= 0 } }) else {

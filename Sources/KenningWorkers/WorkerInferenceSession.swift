@@ -16,6 +16,10 @@ public final class WorkerInferenceSession: InferenceSession {
     /// The model: its bytes, or the path of a local file the worker reads itself (no copy through the protocol).
     private let model: ModelSource
     private let compileTimeout: Double
+    /// The inputs' way to a worker on this machine (a shared-memory file); nil when they travel in DATA messages.
+    private let sharedInputs: SharedInputFile?
+    /// The shared-memory file the inputs go through, when they do.
+    public var sharedInputPath: String? { sharedInputs?.path }
     /// The input shapes the worker's model was loaded for (a symbolic batch dimension kept as -1); nil until loaded.
     private var loadedInputShapes: [[Int]]?
     /// Whether an input has a symbolic dimension besides the batch (the worker solves a batch dimension itself).
@@ -39,6 +43,7 @@ public final class WorkerInferenceSession: InferenceSession {
             self.model = model
         }
         self.compileTimeout = timeouts.compile
+        if case .file = model { sharedInputs = try SharedInputFile(slot: worker.poolSlot) } else { sharedInputs = nil }
         if !needsInputShapes { try load(inputShapes: io.inputs.map(\.shape)) }
     }
 
@@ -49,6 +54,7 @@ public final class WorkerInferenceSession: InferenceSession {
         var concrete = io
         for i in concrete.inputs.indices where i < inputShapes.count { concrete.inputs[i].shape = inputShapes[i] }
         var spec = FrameworkWorker.ioSpecJSON(concrete, runtime: runtime).setting("stream", to: .bool(true))
+        if let sharedInputs { spec = spec.setting("input_file", to: .string(sharedInputs.path)) }
         switch model {
         case let .bytes(bytes):
             try worker.uploadJSON(.ioSpec, spec)
@@ -85,10 +91,17 @@ public final class WorkerInferenceSession: InferenceSession {
             let shapes = zip(io.inputs, sets[0]).map { spec, t in spec.shape.first.map { $0 < 0 } == true ? [-1] + t.shape.dropFirst() : t.shape }
             if shapes != loadedInputShapes { try load(inputShapes: shapes) }
         }
-        var payload: [UInt8] = []
-        TensorBytes.append(&payload, UInt32(sets.count))
-        for inputs in sets { try TensorBytes.encode(inputs, specs: io.inputs, into: &payload) }
-        try worker.upload(.data, payload)
+        if let sharedInputs {
+            var data: [UInt8] = []
+            TensorBytes.append(&data, UInt32(sets.count))
+            TensorBytes.append(&data, UInt64(try sharedInputs.write(sets, specs: io.inputs)))
+            try worker.upload(.data, data)
+        } else {
+            var payload: [UInt8] = []
+            TensorBytes.append(&payload, UInt32(sets.count))
+            for inputs in sets { try TensorBytes.encode(inputs, specs: io.inputs, into: &payload) }
+            try worker.upload(.data, payload)
+        }
         try worker.upload(.process)
         let reply = try worker.download(.output)
         let received = monotonicNow()

@@ -63,22 +63,49 @@ public enum WorkerPool {
             try? data.write(to: URL(fileURLWithPath: recordPath), options: .atomic)
         }
 
-        func forget() { unlink(recordPath) }
+        func forget() {
+            unlink(recordPath)
+            unlink(SharedInputFile.path(forSlot: recordPath))
+        }
     }
 
     /// Takes the pool's slot for `key` (framework and process-wide settings), or nil when there is no pool or another
-    /// run holds it.
-    static func lease(key: String, in pool: Location?) -> Lease? {
+    /// run holds it. While the owner is starting that slot's worker ahead (``startAhead(framework:key:in:)``), waits
+    /// for it, up to `wait` seconds.
+    static func lease(key: String, in pool: Location?, wait: Double = 60) -> Lease? {
         guard let pool, kill(pool.owner, 0) == 0 else { return nil }
         try? FileManager.default.createDirectory(atPath: pool.folder, withIntermediateDirectories: true)
         let base = (pool.folder as NSString).appendingPathComponent(key)
         let fd = open(base + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return nil }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            return nil
+        let deadline = Date().addingTimeInterval(wait)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard FileManager.default.fileExists(atPath: base + ".starting"), Date() < deadline else {
+                close(fd)
+                return nil
+            }
+            usleep(5_000)
         }
         return Lease(lockFD: fd, recordPath: base + ".json", owner: pool.owner)
+    }
+
+    /// Starts the worker of slot `key` in the background and leaves it in the pool, so the first run that needs it
+    /// finds it ready; a run that asks meanwhile waits for it. Returns a wait for the start to end. A worker that
+    /// cannot start is left to that run, which starts its own and reports why it failed.
+    public static func startAhead(framework: String, key: String, in pool: Location) -> @Sendable () -> Void {
+        try? FileManager.default.createDirectory(atPath: pool.folder, withIntermediateDirectories: true)
+        let marker = (pool.folder as NSString).appendingPathComponent(key) + ".starting"
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            if let worker = try? FrameworkWorker(framework: framework, poolKey: key, pool: pool, waitForSlot: 0) { worker.stop() }
+            unlink(marker)
+            done.signal()
+        }
+        return {
+            done.wait()
+            done.signal()
+        }
     }
 
     /// Makes this process (the pool's owner) the subreaper of the pooled workers, so a worker whose starting run has
@@ -98,6 +125,7 @@ public enum WorkerPool {
             guard let data = fm.contents(atPath: path), let r = try? JSONDecoder().decode(Record.self, from: data) else { continue }
             WorkerProcess(adopting: r, framework: String(name.dropLast(5))).stop(grace: 0)
             unlink(r.logPath)
+            unlink(SharedInputFile.path(forSlot: path))
         }
         try? fm.removeItem(atPath: folder)
     }

@@ -92,6 +92,9 @@ public final class WorkerProcess {
         env["PYTHONPATH"] = root + "/workers/python" + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        // numpy's OpenBLAS would start a thread pool that spins beside the framework's own threads: one thread, unless
+        // the user chose otherwise.
+        env["OPENBLAS_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] ?? "1"
         for (k, v) in extraEnvironment { env[k] = v }
         let cArgs = args.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -140,7 +143,12 @@ public final class WorkerProcess {
             // Not our child, so no waitid: a process that is gone or a zombie no longer runs.
             guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { return false }
-            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            let state = fields.first?.first
+            if state == "Z", exitDescription == nil, fields.count >= 50, let status = Int32(fields[fields.count - 1].trimmingCharacters(in: .whitespacesAndNewlines)) {
+                // A zombie's wait status is the last field of its stat line (Linux 3.5+): how it ended, without waiting.
+                exitDescription = status & 0x7F == 0 ? "exited with status \((status >> 8) & 0xFF)" : Self.describe(status & 0x7F)
+            }
             return state != "Z" && state != "X"
         }
         var info = siginfo_t()

@@ -324,6 +324,47 @@ enum DigitsReference {
         WorkerPool.shutdown(folder: pool.folder)
     }
 
+    /// A worker started ahead by the pool's owner is the one the first run takes (it waits for it rather than
+    /// starting its own); inputs through the slot's shared-memory file give the outputs inputs through messages give,
+    /// chunk after chunk; the file is gone after the shutdown.
+    @Test func startedAheadAndSharedInputs() throws {
+        try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
+        let ref = try DigitsReference.get()
+        let pool = WorkerPool.Location(folder: temporaryDirectory() + "/pool", owner: getpid())
+        let ready = WorkerPool.startAhead(framework: "onnxruntime", key: "onnxruntime", in: pool)
+        var first: WorkerInferenceSession? = try session(pool)
+        ready()
+        let pid = try #require(first?.worker.process.pid)
+        #expect(first?.worker.poolSlot != nil, "the first run started a private worker instead of waiting")
+        let rows = ref.input.shape[0]
+        let per = ref.input.count / rows
+        let sets = (0..<5).map { i in [Tensor(shape: [3] + ref.input.shape.dropFirst(), floats: Array(ref.input.floats[(i * 3 * per)..<((i * 3 + 3) * per)]))] }
+        let shared = try #require(first).runTimed(sets) + (try #require(first).runTimed(Array(sets.prefix(2))))
+        first = nil
+        let second = try session(pool)
+        #expect(second.worker.process.pid == pid)
+        let bytes = try [UInt8](Foundation.Data(contentsOf: URL(fileURLWithPath: ref.artifact.path)))
+        let viaMessages = try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]),
+                                                     io: ref.artifact.io, model: .bytes(bytes), timeouts: WorkerTimeouts(ignoreEnvironment: true))
+        let expected = try viaMessages.runTimed(sets) + viaMessages.runTimed(Array(sets.prefix(2)))
+        #expect(shared.map(\.outputs) == expected.map(\.outputs))
+        #expect(viaMessages.sharedInputPath == nil)
+        let slotFile = try #require(second.sharedInputPath)
+        #expect(FileManager.default.fileExists(atPath: slotFile))
+        withExtendedLifetime(second) {}
+        WorkerPool.shutdown(folder: pool.folder)
+        #expect(!FileManager.default.fileExists(atPath: slotFile))
+        // A private worker's file goes with its session.
+        var own: WorkerInferenceSession? = try WorkerInferenceSession(framework: "onnxruntime", runtimeType: "ONNXRuntime", parameters: .object([]),
+                                                                      io: ref.artifact.io, model: .file(ref.artifact.path),
+                                                                      timeouts: WorkerTimeouts(ignoreEnvironment: true), pool: nil)
+        let ownFile = try #require(own?.sharedInputPath)
+        #expect(try #require(own).runTimed(Array(sets.prefix(1)))[0].outputs == expected[0].outputs)
+        own = nil
+        #expect(!FileManager.default.fileExists(atPath: ownFile))
+        withExtendedLifetime(viaMessages) {}
+    }
+
     @Test func deadWorkerIsReplacedAndShutdownStopsAll() throws {
         try #require(WorkerEnvironment.unavailableReason == nil, "run scripts/setup-frameworks")
         let ref = try DigitsReference.get()

@@ -12,6 +12,9 @@ import Testing
         #expect([rng.next(), rng.next(), rng.next()] == [13_478_418_381_427_711_195, 10_936_887_474_700_444_964, 3_728_693_401_281_897_946])
         var zero = SplitMix64(seed: 0)
         #expect(zero.next() == 0xE220_A839_7B1D_CDAF)
+        // The i-th value computed directly is the sequence's.
+        var again = SplitMix64(seed: 1234)
+        #expect((0..<100).map { _ in again.next() } == (0..<100).map { SplitMix64.value(seed: 1234, at: $0) })
     }
 
     @Test func defaultSplitIsPinned() throws {
@@ -162,5 +165,45 @@ import Testing
         let plan = try runner.plan(doc, parameters: try OptimizationParameters.parse(doc))
         #expect(plan.count == 2)
         #expect(plan.allSatisfy { $0.id == nil && $0.exclusion?.contains("Hardmax") == true })
+    }
+}
+
+/// The signature read (IO spec and precision without decoding weights) agrees with a full load on every model the
+/// suite makes, and refuses what a full load refuses.
+@Suite struct ONNXSignatureReading {
+    @Test func agreesWithTheFullLoad() throws {
+        let folders = ["models", "build/op-models", "build/model-families", "build/bench/kenning-grid"]
+        var paths: [String] = []
+        for folder in folders {
+            guard let e = FileManager.default.enumerator(atPath: repo(folder)) else { continue }
+            while let name = e.nextObject() as? String, paths.count < 400 {
+                if name.hasSuffix(".onnx") { paths.append(repo(folder) + "/" + name) }
+            }
+        }
+        #expect(paths.count > 20, "\(paths.count) models found; run scripts/make-op-models and scripts/make-model-families")
+        for path in paths {
+            let full: Model
+            do { full = try ONNX.load(path: path) } catch {
+                #expect(throws: KenningError.self, "\(path) loads partly") { try ONNX.signature(path: path) }
+                continue
+            }
+            let signature = try ONNX.signature(path: path)
+            #expect(signature.io == full.ioSpec, "\(path)")
+            let quantized = full.graph.nodes.contains { ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"].contains($0.opType) }
+            let half = full.graph.initializers.values.contains { $0.elementType == .float16 }
+            #expect(signature.precision == (quantized ? "int8" : half ? "float16" : "float32"), "\(path)")
+        }
+    }
+
+    @Test func refusesWhatTheFullLoadRefuses() throws {
+        let dir = temporaryDirectory()
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: repo("models/digits-cnn.onnx"))))
+        for cut in [1, 7, good.count / 3, good.count / 2, good.count - 5] {
+            let path = dir + "/cut-\(cut).onnx"
+            try Data(good.prefix(cut)).write(to: URL(fileURLWithPath: path))
+            #expect(throws: KenningError.self, "cut at \(cut)") { try ONNX.load(path: path) }
+            #expect(throws: KenningError.self, "cut at \(cut)") { try ONNX.signature(path: path) }
+        }
+        #expect(throws: KenningError.self) { try ONNX.signature(path: dir + "/missing.onnx") }
     }
 }

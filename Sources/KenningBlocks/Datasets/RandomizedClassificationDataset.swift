@@ -43,10 +43,10 @@ public struct RandomizedClassificationDataset: Dataset {
     }
 
     public func sample(_ index: Int) -> [Float] {
-        var rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
+        let start = seed &+ UInt64(index) &* 0x9E37_79B9
         let count = sampleShape.reduce(1, *)
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            for i in 0..<count { out[i] = Float(rng.next() >> 40) / Float(1 << 24) }
+            for i in 0..<count { out[i] = Float(SplitMix64.value(seed: start, at: i) >> 40) / Float(1 << 24) }
             initialized = count
         }
     }

@@ -57,7 +57,7 @@ public struct ONNXImageClassifier: ModelWrapper {
     public func artifact() throws(KenningError) -> ModelArtifact {
         let io: IOSpec
         do {
-            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.load(path: modelPath).ioSpec
+            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.signature(path: modelPath).io
         } catch {
             throw error.under("$.parameters.model_path")
         }
@@ -105,21 +105,20 @@ public struct ONNXImageClassifier: ModelWrapper {
         }
         // One pass per sample, straight into the batch's buffer: normalized, and moved to NCHW when the model wants it.
         let transpose = layout == "NCHW" && sampleShape.count == 3 && sampleShape[2] > 1
-        let (mean, std) = (self.mean, self.std)
+        let (mean, scale) = (self.mean, 1 / self.std)
         let values = [Float](unsafeUninitializedCapacity: samples.count * perSample) { out, initialized in
             for (k, s) in samples.enumerated() {
                 let base = k * perSample
                 s.withUnsafeBufferPointer { x in
                     if transpose {
-                        let (h, w, c) = (sampleShape[0], sampleShape[1], sampleShape[2])
-                        for y in 0..<h {
-                            for xx in 0..<w {
-                                let from = (y * w + xx) * c
-                                for ch in 0..<c { out[base + (ch * h + y) * w + xx] = (x[from + ch] - mean) / std }
-                            }
+                        // Written in order, one channel plane at a time.
+                        let (pixels, c) = (sampleShape[0] * sampleShape[1], sampleShape[2])
+                        for ch in 0..<c {
+                            let plane = base + ch * pixels
+                            for p in 0..<pixels { out[plane + p] = (x[p * c + ch] - mean) * scale }
                         }
                     } else {
-                        for i in 0..<perSample { out[base + i] = (x[i] - mean) / std }
+                        for i in 0..<perSample { out[base + i] = (x[i] - mean) * scale }
                     }
                 }
             }

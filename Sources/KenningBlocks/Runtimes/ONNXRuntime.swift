@@ -28,4 +28,5 @@ public struct ONNXRuntime: Runtime {
 
     public func incompatibility(with model: ModelArtifact) -> String? { support.incompatibility(with: model) }
     public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession { try support.load(artifact) }
+    public func startAhead(poolFolder: String) -> (@Sendable () -> Void)? { support.startAhead(poolFolder: poolFolder) }
 }

@@ -54,9 +54,18 @@ struct WorkerRuntimeSupport: Sendable {
         guard FileManager.default.isReadableFile(atPath: artifact.path) else {
             throw .badInput("cannot read the model \(artifact.path)", file: artifact.path, fix: "run `kenning optimize` first or fix save_model_path")
         }
-        let settings = processParameters.map { name in "\(name)=\(parameters[name]?.serialized(indent: nil) ?? "null")" }
-        let poolKey = ([framework] + settings).joined(separator: "-").map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         return try WorkerInferenceSession(framework: framework, runtimeType: block, parameters: parameters.json, io: artifact.io,
-                                          model: .file(artifact.path), poolKey: String(poolKey))
+                                          model: .file(artifact.path), poolKey: poolKey)
+    }
+
+    /// The pool slot of this runtime's worker: the framework and the process-wide settings.
+    var poolKey: String {
+        let settings = processParameters.map { name in "\(name)=\(parameters[name]?.serialized(indent: nil) ?? "null")" }
+        return String(([framework] + settings).joined(separator: "-").map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+
+    func startAhead(poolFolder: String) -> (@Sendable () -> Void)? {
+        guard WorkerEnvironment.unavailableReason == nil else { return nil }
+        return WorkerPool.startAhead(framework: framework, key: poolKey, in: WorkerPool.Location(folder: poolFolder, owner: getpid()))
     }
 }

@@ -19,6 +19,8 @@ three round trips instead of four per inference:
   OUTPUT    u32 LE header length, the UTF-8 JSON header {"target_inference_step": [K seconds],
             "target_inference_step_timestamp": [K], "output_shapes": [K lists of shapes], "session": {...}},
             then the K sets' outputs, each set's tensors concatenated as in plain OUTPUT
+  With "input_file": PATH in the IO spec as well (extension for a host on this machine, like "model_file"), the
+  input sets are the first bytes of that shared-memory file and DATA is only u32 LE K and u64 LE their byte length.
 A new client connection starts from a clean state (no IO spec, model, inputs or statistics), so one worker can
 serve several runs in turn.
 Compile flow:
@@ -29,6 +31,7 @@ Compile flow:
 """
 import importlib
 import json
+import mmap
 import os
 import select
 import socket
@@ -113,7 +116,11 @@ def split_stream(buf, specs):
     if len(buf) < 4:
         raise ValueError("a streaming DATA needs its 4-byte set count")
     (count,) = struct.unpack_from("<I", buf)
-    body = memoryview(buf)[4:]
+    return split_sets(memoryview(buf)[4:], count, specs)
+
+
+def split_sets(body, count, specs):
+    """`body` cut into `count` equally sized input sets (arrays over its memory, not copies)."""
     if count == 0 or len(body) % count:
         raise ValueError(f"{len(body)} input bytes do not split into {count} equal input sets")
     size = len(body) // count
@@ -139,6 +146,24 @@ class Worker:
         self.optimizers = []
         self.unoptimized = None
         self.stream = False
+        self.shared = None
+
+    def shared_inputs(self, payload):
+        """The input sets a DATA points at in the IO spec's "input_file" (mapped again when the host grew it)."""
+        if len(payload) != 12:
+            raise ValueError("a DATA with an input file holds the set count (u32) and the byte length (u64) only")
+        count, length = struct.unpack("<IQ", payload)
+        path = self.io_spec["input_file"]
+        if self.shared is None or self.shared[0] != path or len(self.shared[1]) < length:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size < length:
+                    raise ValueError(f"the input file holds {size} bytes, DATA says {length}")
+                # Arrays of an earlier mapping keep it alive until they are dropped; it is never closed under them.
+                # Its pages are mapped now (MAP_POPULATE), not faulted in inside the first timed inferences.
+                flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+                self.shared = (path, mmap.mmap(f.fileno(), size, flags=flags, prot=mmap.PROT_READ))
+        return split_sets(memoryview(self.shared[1])[:length], count, self.io_spec["input"])
 
     # Each handler returns (success, payload_or_None). None payload on an upload means "status only".
     def handle(self, mtype, payload):
@@ -166,7 +191,8 @@ class Worker:
             if self.stream:
                 if self.runtime is None:
                     raise ValueError("a streaming DATA needs the model first")
-                self.inputs = split_stream(payload, self.io_spec["input"])
+                self.inputs = (self.shared_inputs(payload) if self.io_spec.get("input_file")
+                               else split_stream(payload, self.io_spec["input"]))
                 self.outputs = None
                 return True, None
             arrays = split_inputs(payload, self.io_spec["input"])
