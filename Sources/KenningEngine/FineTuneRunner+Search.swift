@@ -86,8 +86,11 @@ extension FineTuneRunner {
         scenario.measurement = MeasurementSettings(ResolvedParameters(values: [("warmup_runs", 0), ("min_runs", 1), ("min_time", 0.0), ("max_time", 600.0),
                                                                                ("eval_fraction", 1.0)]))
         func outputs(on backend: String) -> [JSONValue]? {
+            // Every core: nothing is measured while the truth is computed (the first run's worker only starts beside it).
+            let threads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
             let native = ResolvedParameters(values: NativeRuntime.description.parameters.compactMap { s in s.defaultValue.map { (s.name, $0) } }
-                .filter { $0.0 != "backend" } + [("backend", .string(backend)), ("save_model_path", .string(""))])
+                .filter { $0.0 != "backend" && $0.0 != "num_threads" }
+                + [("backend", .string(backend)), ("num_threads", .int(threads)), ("save_model_path", .string(""))])
             scenario.runtime = (try? registry.resolve("NativeRuntime", kind: .runtime)).map {
                 BlockConfig(entry: $0, parameters: native, jsonPath: "$.runtime")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KenningCore
 import KenningModel
 import KenningNative
@@ -47,7 +48,7 @@ public struct NativeRuntime: Runtime {
         guard inputFormats.contains(artifact.format) else { return "NativeRuntime runs onnx and tflite models, not \(artifact.format)" }
         let model: Model
         do {
-            model = try Self.model(artifact)
+            model = try self.model(artifact)
         } catch {
             // A TFLite model the importer cannot read is incompatible; any other load problem is reported by the run.
             return artifact.format == .tflite ? error.problems.first?.what : nil
@@ -60,8 +61,25 @@ public struct NativeRuntime: Runtime {
         return NativeSession.int8Incompatibility(model, backend: backend)
     }
 
+    /// The model read last, by path and file stamp: the compatibility check and the load that follows it read it once.
+    private let lastRead = LastRead()
+
+    private final class LastRead: Sendable {
+        let entry = Mutex<(key: [String], model: Model)?>(nil)
+    }
+
     /// The artifact's model in the graph IR: ONNX as it is, TFLite through the importer.
-    static func model(_ artifact: ModelArtifact) throws(KenningError) -> Model {
+    func model(_ artifact: ModelArtifact) throws(KenningError) -> Model {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: artifact.path)
+        let key = [artifact.path, artifact.format.rawValue, "\((attributes?[.size] as? Int) ?? -1)",
+                   "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
+        if let known = lastRead.entry.withLock({ $0 }), known.key == key { return known.model }
+        let model = try Self.read(artifact)
+        lastRead.entry.withLock { $0 = (key, model) }
+        return model
+    }
+
+    static func read(_ artifact: ModelArtifact) throws(KenningError) -> Model {
         switch artifact.format {
         case .onnx: return try ONNX.load(path: artifact.path)
         case .tflite: return try TFLite.load(path: artifact.path)
@@ -70,7 +88,7 @@ public struct NativeRuntime: Runtime {
     }
 
     public func load(_ artifact: ModelArtifact) throws(KenningError) -> any InferenceSession {
-        let model = try Self.model(artifact)
+        let model = try self.model(artifact)
         let shapes: [String: [Int]]?
         do {
             shapes = try NativeSession.inferShapes(model)
