@@ -12,6 +12,8 @@ extension BlockRegistry {
         BlockEntry(NativeRuntime.description, maker: .runtime { p throws(KenningError) in try NativeRuntime(p) }),
         // Framework blocks, run in Kenning-protocol worker processes (KenningWorkers + workers/python).
         BlockEntry(PetDataset.description, maker: .dataset { p throws(KenningError) in try PetDataset(p) }),
+        BlockEntry(ImageFolderDataset.description, maker: .dataset { p throws(KenningError) in try ImageFolderDataset(p) }),
+        BlockEntry(ImageNetDataset.description, maker: .dataset { p throws(KenningError) in try ImageNetDataset(p) }),
         BlockEntry(TensorFlowPetDatasetMobileNetV2.description, maker: .modelWrapper { p throws(KenningError) in try TensorFlowPetDatasetMobileNetV2(p) }),
         BlockEntry(MagicWandDataset.description, maker: .dataset { p throws(KenningError) in try MagicWandDataset(p) }),
         BlockEntry(MagicWandModelWrapper.description, maker: .modelWrapper { p throws(KenningError) in try MagicWandModelWrapper(p) }),

@@ -11,7 +11,8 @@ public enum Metrics {
         "accuracy", "mean_precision", "mean_sensitivity", "g_mean", "top_5_accuracy",
     ]
 
-    public static let extraKeys = ["inferencetime_min", "inferencetime_max", "inferencetime_p90", "inferencetime_p99"]
+    public static let extraKeys = ["inferencetime_min", "inferencetime_max", "inferencetime_p90", "inferencetime_p99",
+                                   "compiled_model_size", "model_load_time", "peak_rss_bytes"]
 
     public static var allKeys: [String] { seedKeys + extraKeys }
 
@@ -69,6 +70,11 @@ public enum Metrics {
                 ("inferencetime_min", sorted.first!), ("inferencetime_max", sorted.last!),
                 ("inferencetime_p90", Statistics.percentile(sorted: sorted, 90)), ("inferencetime_p99", Statistics.percentile(sorted: sorted, 99)),
             ]
+        }
+        // The deployment's footprint: model file bytes, seconds to load it, peak resident bytes of the process running it.
+        for (metric, key) in [("compiled_model_size", "compiled_model_size"), ("model_load_time", "model_load_seconds"),
+                              ("peak_rss_bytes", "model_process_peak_rss_bytes")] {
+            if let v = m[key]?.doubleValue { out.append((metric, v)) }
         }
         return out
     }

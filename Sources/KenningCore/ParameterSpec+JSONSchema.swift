@@ -12,6 +12,9 @@ extension ParameterSpec {
         case .booleanOrAuto: pairs = [("anyOf", [.object([("type", "boolean")]), .object([("const", "auto")])])]
         case let .choice(values): pairs = [("enum", .array(values.map { .string($0) }))]
         case .numberList: pairs = [("type", "array"), ("items", .object([("type", "number")]))]
+        case .numberOrList:
+            let number = JSONValue.object([("type", "number")] + bounds)
+            pairs = [("anyOf", [number, .object([("type", "array"), ("items", number), ("minItems", 1)])])]
         case .stringList: pairs = [("type", "array"), ("items", .object([("type", "string")]))]
         }
         var value = JSONValue.object(pairs)

@@ -61,6 +61,18 @@ public struct ParameterSpec: Sendable {
                 return .bad("expected a list of numbers, got \(value.typeName) \(value.serialized(indent: nil))")
             }
             return .ok(value)
+        case .numberOrList:
+            let numbers = value.doubleValue.map { [$0] } ?? value.arrayValue.flatMap { items in
+                let ds = items.compactMap(\.doubleValue)
+                return ds.count == items.count && !ds.isEmpty ? ds : nil
+            }
+            guard let numbers else {
+                return .bad("expected a number or a non-empty list of numbers, got \(value.typeName) \(value.serialized(indent: nil))")
+            }
+            if let range, let out = numbers.first(where: { !range.contains($0) }) {
+                return .bad("\(out) is outside the allowed range \(Self.format(range))")
+            }
+            return .ok(value)
         case .stringList:
             guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
                 return .bad("expected a list of strings, got \(value.typeName) \(value.serialized(indent: nil))")

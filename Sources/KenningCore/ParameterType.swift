@@ -37,6 +37,8 @@ public enum ParameterType: Sendable, Equatable {
     case booleanOrAuto
     case choice([String])
     case numberList
+    /// One number, or a list of them (e.g. one value per image channel).
+    case numberOrList
     case stringList
 
     public var name: String {
@@ -49,6 +51,7 @@ public enum ParameterType: Sendable, Equatable {
         case .booleanOrAuto: return "true, false or \"auto\""
         case let .choice(values): return "one of " + values.map { "\"\($0)\"" }.joined(separator: ", ")
         case .numberList: return "list of numbers"
+        case .numberOrList: return "number or list of numbers"
         case .stringList: return "list of strings"
         }
     }

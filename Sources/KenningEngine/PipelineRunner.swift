@@ -201,14 +201,20 @@ public struct PipelineRunner {
         let fullTest = dataset.testIndices
         let test = Array(fullTest.prefix(min(sampleLimit ?? .max, max(1, Int((Double(fullTest.count) * settings.evalFraction).rounded(.up))))))
         guard !fullTest.isEmpty else {
-            throw .badInput("the dataset's test split is empty", path: "$.dataset.parameters.split_fraction_test", fix: "use a test fraction above 0")
+            let n = dataset.trainIndices.count + dataset.testIndices.count
+            throw .badInput("the dataset's test split is empty: \(n) sample(s) in use, \(dataset.trainIndices.count) in the training split",
+                            path: "$.dataset.parameters.split_fraction_test",
+                            fix: n < 2 ? "use a dataset with at least 2 samples (or a reduce_dataset closer to 1)"
+                                : "set split_fraction_test above 0 (e.g. 0.2)")
         }
         let batch = max(1, dataset.batchSize)
         let batches = stride(from: 0, to: test.count, by: batch).map { Array(test[$0..<min($0 + batch, test.count)]) }
         let sampler = SystemSampler()
         if sample { sampler.start() }
         let cpu0 = Environment.processCPUSeconds()
+        let loadStart = monotonicSeconds()
         let session = try runtime.load(artifact)
+        let loadSeconds = monotonicSeconds() - loadStart
         onPhase("measure")
         func inputs(_ indices: [Int]) throws(KenningError) -> [Tensor] {
             var samples = indices.map(dataset.sample)
@@ -310,6 +316,9 @@ public struct PipelineRunner {
             ("session_utilization_timestamp", JSONValue(samples.timestamps)),
             ("session_process_cpu_seconds", .double(cpuUsed)),
             ("session_process_peak_rss_bytes", .int(Environment.peakRSSBytes())),
+            // The process that ran the model: this one, or the framework worker (its largest resident size seen).
+            ("model_process_peak_rss_bytes", .int(session.details.first { $0.0 == "worker_rss_bytes" }?.1.intValue ?? Environment.peakRSSBytes())),
+            ("model_load_seconds", .double(loadSeconds)),
             ("eval_confusion_matrix", .array(confusion.map { JSONValue($0) })),
             ("top_5_count", .int(top5)),
             ("total", .int(total)),

@@ -13,6 +13,7 @@ public final class WorkerInferenceSession: InferenceSession {
     public private(set) var details: [(String, JSONValue)] = []
 
     private let runtime: (type: String, parameters: JSONValue)
+    private var peakWorkerRSS = 0
     /// The model: its bytes, or the path of a local file the worker reads itself (no copy through the protocol).
     private let model: ModelSource
     private let compileTimeout: Double
@@ -114,6 +115,9 @@ public final class WorkerInferenceSession: InferenceSession {
             throw malformed("its header does not describe \(sets.count) inference(s)")
         }
         if case let .object(pairs)? = header["session"] { details = pairs }
+        // The worker's resident memory after the chunk, the largest seen (its own peak may be an earlier run's).
+        peakWorkerRSS = max(peakWorkerRSS, worker.process.residentBytes ?? 0)
+        if peakWorkerRSS > 0 { details = details.filter { $0.0 != "worker_rss_bytes" } + [("worker_rss_bytes", .int(peakWorkerRSS))] }
         // The worker's clock and ours may differ in origin: place its completion times so its last one is when its
         // reply arrived (at most one round trip late), keeping the intervals between them as it measured them.
         let stamps = header["target_inference_step_timestamp"]?.arrayValue?.compactMap(\.doubleValue) ?? []

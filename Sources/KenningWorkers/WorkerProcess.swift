@@ -161,6 +161,14 @@ public final class WorkerProcess {
         return false
     }
 
+    /// The worker's resident memory now (VmRSS), nil when it cannot be read.
+    public var residentBytes: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kb * 1024
+    }
+
     /// How a signal ended the worker.
     static func describe(_ sig: Int32) -> String {
         "was killed by signal \(sig)\(sig == SIGKILL ? " (SIGKILL: out of memory or killed)" : sig == SIGSEGV ? " (SIGSEGV: crashed)" : "")"

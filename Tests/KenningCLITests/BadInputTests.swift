@@ -102,6 +102,7 @@ struct BadInput: Sendable, CustomStringConvertible {
     var expect: [String]  // substrings of stderr
     var setup: (@Sendable (String) throws -> Void)? = nil
     var description: String { name }
+
 }
 
 let corruptModel = CLI.scratch + "/corrupt.onnx"
@@ -131,7 +132,44 @@ func badModel(_ name: String, _ file: String, expect: [String]) -> BadInput {
     })
 }
 
+/// `kenning test` of the digits CNN on an image dataset block with `parameters` (JSON object text).
+func imageDataset(_ name: String, type: String = "ImageFolderDataset", _ parameters: String, expect: [String],
+                  wrapper: String = #"{"model_path": "models/digits-cnn.onnx", "input_std": 240.0}"#,
+                  setup: (@Sendable (String) throws -> Void)? = nil) -> BadInput {
+    BadInput(name: name, file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": \#(wrapper)},
+     "dataset": {"type": "\#(type)", "parameters": \#(parameters)},
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}}}
+    """#, command: "test", expect: expect, setup: setup)
+}
+
+let imageScratch = CLI.scratch + "/images"
+
 let catalogue: [BadInput] = [
+    imageDataset("image folder that does not exist", #"{"dataset_root": "\#(imageScratch)/missing"}"#,
+                 expect: ["does not exist", "$.dataset.parameters.dataset_root"]),
+    imageDataset("image folder without images", #"{"dataset_root": "\#(imageScratch)/empty"}"#,
+                 expect: ["has no class folders with images", "<class>/<image>"], setup: { _ in
+        try FileManager.default.createDirectory(atPath: imageScratch + "/empty/cats", withIntermediateDirectories: true)
+        try "not an image".write(toFile: imageScratch + "/empty/cats/notes.txt", atomically: true, encoding: .utf8)
+    }),
+    imageDataset("unreadable image", #"{"dataset_root": "\#(imageScratch)/corrupt", "color": "L"}"#,
+                 expect: ["cannot decode the image", "broken.png", "replace or remove the file"], setup: { _ in
+        try FileManager.default.createDirectory(atPath: imageScratch + "/corrupt/7", withIntermediateDirectories: true)
+        try Data("\u{89}PNG but not really".utf8).write(to: URL(fileURLWithPath: imageScratch + "/corrupt/7/broken.png"))
+    }),
+    imageDataset("images of different sizes without image_size", #"{"dataset_root": "\#(CLI.root)/build/image-fixtures/image-folder/photos", "color": "L"}"#,
+                 expect: ["samples of one dataset must have one size", "$.dataset.parameters.image_size"]),
+    imageDataset("per-channel mean that does not fit the images", #"{"dataset_root": "\#(CLI.root)/build/image-fixtures/image-folder/digits", "color": "L", "split_fraction_test": 1.0}"#,
+                 expect: ["input_mean has 3 values but the samples have 1 channel", "$.model_wrapper.parameters.input_mean"],
+                 wrapper: #"{"model_path": "models/digits-cnn.onnx", "input_mean": [1, 2, 3]}"#),
+    imageDataset("ImageNet labels that are not classes", type: "ImageNetDataset", #"{"dataset_root": "\#(imageScratch)/imagenet"}"#,
+                 expect: ["labels.json", "\"cat.png\" has the class \"tabby\"", "class index 0…999"], setup: { _ in
+        try FileManager.default.createDirectory(atPath: imageScratch + "/imagenet/images", withIntermediateDirectories: true)
+        try #"{"cat.png": "tabby"}"#.write(toFile: imageScratch + "/imagenet/labels.json", atomically: true, encoding: .utf8)
+    }),
+    imageDataset("ImageNet folder without labels", type: "ImageNetDataset", #"{"dataset_root": "\#(imageScratch)/missing"}"#,
+                 expect: ["ImageNet labels not found", "labels.json", "is not downloaded"]),
     badModel("truncated model", "truncated.onnx", expect: ["corrupt or non-ONNX model", "runs past the end of the data"]),
     badModel("mistyped weights", "mistyped.onnx", expect: ["tensor \"w\" has 5 values but its shape [4, 1, 3, 3] needs 36"]),
     badModel("cyclic graph", "cyclic.onnx", expect: ["the graph has a cycle through node"]),

@@ -124,9 +124,11 @@ import Testing
             ("session_utilization_mem_percent", JSONValue([20.0, 22.0])),
             ("eval_confusion_matrix", .array([JSONValue([1, 0]), JSONValue([0, 1])])),
             ("top_5_count", 2), ("total", 2),
+            ("compiled_model_size", 26660), ("model_load_seconds", 0.004), ("model_process_peak_rss_bytes", .int(32 << 20)),
         ])
         let r = Dictionary(Metrics.compute(from: m), uniquingKeysWith: { a, _ in a })
         for key in Metrics.allKeys { #expect(r[key] != nil, "missing \(key)") }
+        #expect(r["compiled_model_size"] == 26660 && r["model_load_time"] == 0.004 && r["peak_rss_bytes"] == Double(32 << 20))
         #expect(abs(r["inferencetime_mean"]! - 0.002) < 1e-12)
         #expect(r["session_utilization_cpus_percent_avg_mean"] == 35)
         #expect(r["top_5_accuracy"] == 1)

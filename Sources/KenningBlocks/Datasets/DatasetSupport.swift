@@ -2,9 +2,23 @@ import KenningCore
 
 /// The split every dataset uses: per class (in ascending order), shuffle that class's indices with SplitMix64
 /// (Fisher–Yates from the end), put the first round(n·fraction) into the test part; both parts sorted.
+///
+/// When that leaves the test part empty although the fraction asks for samples — many classes with one or two
+/// samples each, where every class rounds down to none — the test part is instead round(N·fraction) samples (at least
+/// one, at most N − 1) drawn from all of them with the same shuffle.
 public func stratifiedSplit(labels: [Int], indices: [Int], testFraction: Double, seed: Int) -> (train: [Int], test: [Int]) {
     if testFraction <= 0 { return (indices.sorted(), []) }
     if testFraction >= 1 { return ([], indices.sorted()) }
+    let split = perClassSplit(labels: labels, indices: indices, testFraction: testFraction, seed: seed)
+    guard split.test.isEmpty, indices.count >= 2 else { return split }
+    var all = indices.sorted()
+    var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
+    for i in stride(from: all.count - 1, to: 0, by: -1) { all.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+    let n = min(all.count - 1, max(1, Int((Double(all.count) * testFraction).rounded())))
+    return (Array(all.dropFirst(n)).sorted(), Array(all.prefix(n)).sorted())
+}
+
+private func perClassSplit(labels: [Int], indices: [Int], testFraction: Double, seed: Int) -> (train: [Int], test: [Int]) {
     var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
     var train: [Int] = [], test: [Int] = []
     for c in Set(indices.map { labels[$0] }).sorted() {

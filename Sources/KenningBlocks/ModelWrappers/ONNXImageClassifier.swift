@@ -7,20 +7,20 @@ import KenningModel
 public struct ONNXImageClassifier: ModelWrapper {
     /// The names of this block's own parameters, with the types they are read as.
     enum Key {
-        static let inputMean = ParameterKey<Double>("input_mean")
-        static let inputStd = ParameterKey<Double>("input_std")
         static let inputLayout = ParameterKey<String>("input_layout")
         static let inputShape = ParameterKey<[Double]>("input_shape")
     }
 
     public static let description = BlockDescription(
         kind: .modelWrapper, name: "ONNXImageClassifier",
-        summary: "An ONNX or TFLite image classifier: normalizes samples ((x - mean) / std), lays them out as the model expects, takes class scores from the first output; a symbolic input dimension takes its size from input_shape when given, from the dataset's samples otherwise",
+        summary: "An ONNX or TFLite image classifier: normalizes samples ((x - mean) / std, one value or one per channel), lays them out as the model expects, takes class scores from the first output; a symbolic input dimension takes its size from input_shape when given, from the dataset's samples otherwise",
         parameters: [
             ParameterSpec(CommonParameter.modelPath, .path, help: "Path of the .onnx or .tflite model"),
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
-            ParameterSpec(Key.inputMean, .number, default: 0.0, help: "Subtracted from every raw sample value"),
-            ParameterSpec(Key.inputStd, .number, default: 1.0, range: 1e-12...1e12, help: "Divides every value after the mean is subtracted"),
+            ParameterSpec("input_mean", .numberOrList, default: 0.0,
+                          help: "Subtracted from every raw sample value: one number, or one per channel in the samples' channel order (e.g. ImageNet's [123.675, 116.28, 103.53] on 0–255 RGB pixels)"),
+            ParameterSpec("input_std", .numberOrList, default: 1.0, range: 1e-12...1e12,
+                          help: "Divides every value after the mean is subtracted: one number, or one per channel (e.g. [58.395, 57.12, 57.375])"),
             ParameterSpec(Key.inputLayout, .choice(["NCHW", "NHWC"]), default: "NCHW",
                           help: "Layout of the model's image input (a TFLite model's is always NHWC); samples are HWC (or HW for grey images)"),
             ParameterSpec(Key.inputShape, .numberList, default: .null, nullable: true,
@@ -30,8 +30,9 @@ public struct ONNXImageClassifier: ModelWrapper {
 
     public let modelPath: String
     public let format: ModelFormat
-    public let mean: Float
-    public let std: Float
+    /// One value for every channel, or one per channel.
+    public let mean: [Float]
+    public let std: [Float]
     public let layout: String
     /// The input's shape without the batch, when given (input_shape).
     public let inputShape: [Int]?
@@ -40,8 +41,8 @@ public struct ONNXImageClassifier: ModelWrapper {
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
-        mean = Float(p[Key.inputMean])
-        std = Float(p[Key.inputStd])
+        mean = Self.perChannel(p["input_mean"]) ?? [0]
+        std = Self.perChannel(p["input_std"]) ?? [1]
         format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
         layout = format == .tflite ? "NHWC" : p[Key.inputLayout] ?? "NCHW"
         let given = p.doubles(Key.inputShape.name)
@@ -100,12 +101,18 @@ public struct ONNXImageClassifier: ModelWrapper {
             throw .badInput("samples of shape \(sampleShape) do not fit the model input \"\(spec.name)\" \(spec.shape)",
                             fix: "use a dataset whose samples match the model, or another model")
         }
+        let channels = sampleShape.count == 3 ? sampleShape[2] : 1
+        for (name, values) in [("input_mean", mean), ("input_std", std)] where values.count != 1 && values.count != channels {
+            throw .badInput("\(name) has \(values.count) values but the samples have \(channels) channel(s) (shape \(sampleShape))",
+                            path: "$.model_wrapper.parameters.\(name)", fix: "give one value, or one per channel")
+        }
         guard samples.allSatisfy({ $0.count == perSample }) else {
             throw .failure("a sample does not have the \(perSample) values of shape \(sampleShape) its dataset declares")
         }
         // One pass per sample, straight into the batch's buffer: normalized, and moved to NCHW when the model wants it.
         let transpose = layout == "NCHW" && sampleShape.count == 3 && sampleShape[2] > 1
-        let (mean, scale) = (self.mean, 1 / self.std)
+        let means = channels > 1 && mean.count == 1 ? [Float](repeating: mean[0], count: channels) : mean
+        let scales = (channels > 1 && std.count == 1 ? [Float](repeating: std[0], count: channels) : std).map { 1 / $0 }
         let values = [Float](unsafeUninitializedCapacity: samples.count * perSample) { out, initialized in
             for (k, s) in samples.enumerated() {
                 let base = k * perSample
@@ -115,16 +122,26 @@ public struct ONNXImageClassifier: ModelWrapper {
                         let (pixels, c) = (sampleShape[0] * sampleShape[1], sampleShape[2])
                         for ch in 0..<c {
                             let plane = base + ch * pixels
-                            for p in 0..<pixels { out[plane + p] = (x[p * c + ch] - mean) * scale }
+                            let (m, f) = (means[ch], scales[ch])
+                            for p in 0..<pixels { out[plane + p] = (x[p * c + ch] - m) * f }
                         }
+                    } else if means.count == 1 {
+                        let (m, f) = (means[0], scales[0])
+                        for i in 0..<perSample { out[base + i] = (x[i] - m) * f }
                     } else {
-                        for i in 0..<perSample { out[base + i] = (x[i] - mean) * scale }
+                        // Channels last, as in the samples.
+                        for i in 0..<perSample { out[base + i] = (x[i] - means[i % channels]) * scales[i % channels] }
                     }
                 }
             }
             initialized = samples.count * perSample
         }
         return [Tensor(shape: shape, floats: values)]
+    }
+
+    /// A number or a list of numbers as one value per channel.
+    static func perChannel(_ value: JSONValue?) -> [Float]? {
+        value?.doubleValue.map { [Float($0)] } ?? value?.arrayValue?.compactMap(\.doubleValue).map { Float($0) }
     }
 
     public func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {

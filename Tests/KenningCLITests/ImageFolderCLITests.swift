@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// A user's own images through the command line: the repository's digits as PNG files give exactly the accuracy the
+/// digits data file gives, and the image-folder example fine-tunes with an accuracy constraint and model size as a
+/// second objective.
+@Suite struct ImageFolderCLI {
+    static var ready: Bool { FileManager.default.fileExists(atPath: CLI.root + "/build/image-fixtures/image-folder/digits") }
+
+    func confusion(_ path: String) throws -> [[Int]] {
+        let m = try #require(try CLI.json(path) as? [String: Any])
+        return try #require(m["eval_confusion_matrix"] as? [[Int]])
+    }
+
+    @Test func digitsAsPNGFilesMatchTheDigitsData() throws {
+        try #require(Self.ready, "run scripts/make-image-fixtures")
+        let dir = CLI.tempDir()
+        let wrapper = #"{"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": %@}}"#
+        let runtime = #"{"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}}"#
+        let folder = #"{"model_wrapper": \#(wrapper.replacingOccurrences(of: "%@", with: "240.0")), "runtime": \#(runtime), "optimizers": [],"#
+            + #" "dataset": {"type": "ImageFolderDataset", "parameters": {"dataset_root": "build/image-fixtures/image-folder/digits", "color": "L", "split_fraction_test": 1.0}}}"#
+        let data = #"{"model_wrapper": \#(wrapper.replacingOccurrences(of: "%@", with: "16.0")), "runtime": \#(runtime),"#
+            + #" "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}}}"#
+        try folder.write(toFile: "\(dir)/folder.json", atomically: true, encoding: .utf8)
+        try data.write(toFile: "\(dir)/data.json", atomically: true, encoding: .utf8)
+        for name in ["folder", "data"] {
+            let r = try CLI.run(["test", "--json-cfg", "\(dir)/\(name).json", "--measurements", "\(dir)/\(name)-m.json"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let a = try confusion("\(dir)/folder-m.json"), b = try confusion("\(dir)/data-m.json")
+        #expect(a.joined().reduce(0, +) == 359)
+        #expect(a == b, "the PNG files and the data file should classify alike")
+        let m = try #require(try CLI.json("\(dir)/folder-m.json") as? [String: Any])
+        #expect(m["class_names"] as? [String] == (0..<10).map(String.init))
+        #expect((m["compiled_model_size"] as? Int ?? 0) > 0 && m["model_load_seconds"] is Double && (m["model_process_peak_rss_bytes"] as? Int ?? 0) > 0)
+    }
+
+    @Test func imageFolderExampleFineTunes() throws {
+        try #require(Self.ready, "run scripts/make-image-fixtures")
+        let dir = CLI.tempDir()
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "examples/image-folder-fine-tune.json", "--output", "\(dir)/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try #require(try CLI.json("\(dir)/r_all_results.json") as? [[String: Any]])
+        #expect(all.count == 9 && all.allSatisfy { $0["status"] as? String == "ok" }, "\(all.map { $0["status"] ?? "" })")
+        let metrics = all.compactMap { $0["metrics"] as? [String: Double] }
+        #expect(metrics.allSatisfy { ($0["accuracy"] ?? 0) >= 0.97 && ($0["compiled_model_size"] ?? 0) > 0 })
+        // The int8 models are smaller: model size is a real second objective.
+        let sizes = Set(metrics.compactMap { $0["compiled_model_size"] })
+        #expect(sizes.count >= 2)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/r_pareto.json"))
+    }
+}
