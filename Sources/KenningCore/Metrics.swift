@@ -14,7 +14,10 @@ public enum Metrics {
     public static let extraKeys = ["inferencetime_min", "inferencetime_max", "inferencetime_p90", "inferencetime_p99",
                                    "compiled_model_size", "model_load_time", "peak_rss_bytes"]
 
-    public static var allKeys: [String] { seedKeys + extraKeys }
+    /// Fidelity to the unoptimized model (``OutputFidelity``), where a run was given its outputs (fine-tune-optimizers).
+    public static let fidelityKeys = ["output_max_abs_diff", "output_max_rel_diff", "output_cosine_min", "output_argmax_agreement"]
+
+    public static var allKeys: [String] { seedKeys + extraKeys + fidelityKeys }
 
     /// Kenning's newer metric spellings, accepted in `metric`.
     public static let aliases: [String: String] = [
@@ -61,6 +64,13 @@ public enum Metrics {
         if let rows = m["eval_confusion_matrix"]?.arrayValue {
             let matrix = rows.map { $0.arrayValue?.map { $0.doubleValue ?? 0 } ?? [] }
             out += classification(confusion: matrix)
+        } else if let sparse = m["eval_confusion_sparse"], let c = sparse["classes"]?.intValue, let entries = sparse["entries"]?.arrayValue {
+            out += classification(classes: c, cells: entries.compactMap { e in
+                guard let v = e.arrayValue?.compactMap(\.intValue), v.count == 3, (0..<c).contains(v[0]), (0..<c).contains(v[1]) else { return nil }
+                return (v[0], v[1], Double(v[2]))
+            })
+        }
+        if m["eval_confusion_matrix"] != nil || m["eval_confusion_sparse"] != nil {
             if let top5 = m["top_5_count"]?.doubleValue, let total = m["total"]?.doubleValue, total > 0 {
                 out.append(("top_5_accuracy", top5 / total))
             }
@@ -76,17 +86,28 @@ public enum Metrics {
                               ("peak_rss_bytes", "model_process_peak_rss_bytes")] {
             if let v = m[key]?.doubleValue { out.append((metric, v)) }
         }
+        if let fidelity = OutputFidelity(json: m["fidelity"]) { out += fidelity.metrics }
         return out
     }
 
     /// Accuracy, mean precision, mean sensitivity and G-mean of a confusion matrix (rows = truth, ε = 1e-8).
     public static func classification(confusion m: [[Double]]) -> [(String, Double)] {
-        let c = m.count
+        var cells: [(Int, Int, Double)] = []
+        for (t, row) in m.enumerated() { for (p, n) in row.enumerated() where n != 0 { cells.append((t, p, n)) } }
+        return classification(classes: m.count, cells: cells)
+    }
+
+    /// The same from the matrix's non-zero cells (truth, prediction, count).
+    public static func classification(classes c: Int, cells: [(Int, Int, Double)]) -> [(String, Double)] {
         guard c > 0 else { return [] }
-        let total = m.joined().reduce(0, +)
-        let diag = (0..<c).map { m[$0][$0] }
-        let rowSums = m.map { $0.reduce(0, +) }
-        let colSums = (0..<c).map { j in m.reduce(0) { $0 + $1[j] } }
+        var diag = [Double](repeating: 0, count: c), rowSums = diag, colSums = diag
+        var total = 0.0
+        for (t, p, n) in cells {
+            total += n
+            rowSums[t] += n
+            colSums[p] += n
+            if t == p { diag[t] += n }
+        }
         let eps = 1e-8
         let precision = (0..<c).map { diag[$0] / (colSums[$0] + eps) }
         let recall = (0..<c).map { diag[$0] / (rowSums[$0] + eps) }

@@ -15,6 +15,7 @@ public enum ChildRun {
             try PipelineRunner.runScenario(configPath: request.scenarioPath, optimize: request.action == .optimize,
                                            test: request.action == .test, measurementsPath: request.measurementsPath,
                                            inputModel: request.inputModel, inputFormat: request.inputFormat.map { ModelFormat(rawValue: $0) },
+                                           referenceOutputsPath: request.referenceOutputsPath,
                                            command: ["kenning", request.action.rawValue, "--json-cfg", request.scenarioPath],
                                            log: log, onPhase: { p in phase.withLock { $0 = p } })
         } catch {

@@ -94,7 +94,8 @@ extension FineTuneRunner {
             scenario.runtime = (try? registry.resolve("NativeRuntime", kind: .runtime)).map {
                 BlockConfig(entry: $0, parameters: native, jsonPath: "$.runtime")
             }
-            let runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
+            var runner = PipelineRunner(scenario: scenario, configPath: nil, command: [], log: { _ in })
+            runner.outputValueCap = nil   // the truth keeps every value; runs compare against all of them
             let m = try? runner.run(optimize: false, test: true, measurementsPath: nil, sampleLimit: PipelineRunner.outputSampleCount)
             return m?["output_samples"]?.arrayValue
         }

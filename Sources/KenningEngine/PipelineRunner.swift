@@ -11,6 +11,10 @@ public struct PipelineRunner {
     public let log: @Sendable (String) -> Void
     /// Told which stage the run is in ("compile", "load", "measure"), so a failure can be classified.
     public var onPhase: @Sendable (String) -> Void = { _ in }
+    /// The unoptimized model's outputs on the first test samples: the run records its fidelity to them (`fidelity`).
+    public var referenceOutputs: [[Double]]?
+    /// Raw output values kept per sample in `output_samples` (nil: all of them, as the gate's truth needs).
+    public var outputValueCap: Int? = Self.defaultOutputValueCap
 
     public init(scenario: Scenario, configPath: String?, command: [String], log: @escaping @Sendable (String) -> Void) {
         self.scenario = scenario
@@ -54,8 +58,13 @@ public struct PipelineRunner {
         return Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime)
     }
 
-    /// How many outputs a run keeps in `output_samples` (the output check compares them with the unoptimized model's).
+    /// How many outputs a run keeps in `output_samples` and compares with the unoptimized model's.
     static let outputSampleCount = 16
+    /// Raw values kept of each of them: fidelity is computed on all values, in the run, so the file stays small for
+    /// models with large outputs (a segmentation map, a 10 000-class score vector).
+    public static let defaultOutputValueCap = 4096
+    /// Above this many classes the confusion matrix is written sparse (`eval_confusion_sparse`: its non-zero cells).
+    static let denseConfusionClasses = 1000
 
     /// Runs the pipeline and returns the measurements (also written to `measurementsPath` when given). `sampleLimit`
     /// caps the test samples used.
@@ -158,6 +167,31 @@ public struct PipelineRunner {
         return doc
     }
 
+    /// The positions of the `k` largest scores, largest first (ties: the earlier position first).
+    static func topIndices(_ s: [Float], _ k: Int) -> [Int] {
+        var top: [Int] = []
+        for i in s.indices {
+            guard top.count < k || s[i] > s[top[top.count - 1]] else { continue }
+            var at = top.count
+            while at > 0, s[i] > s[top[at - 1]] { at -= 1 }
+            top.insert(i, at: at)
+            if top.count > k { top.removeLast() }
+        }
+        return top
+    }
+
+    /// The confusion matrix in Kenning's dense form (rows = truth), or above `denseConfusionClasses` classes its non-zero
+    /// cells as [truth, prediction, count] (a dense 10 000-class matrix would be 100 million numbers).
+    static func confusionEntry(_ cells: [Int: Int], classes: Int) -> (String, JSONValue) {
+        if classes <= denseConfusionClasses {
+            var dense = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+            for (cell, n) in cells { dense[cell / classes][cell % classes] = n }
+            return ("eval_confusion_matrix", .array(dense.map { JSONValue($0) }))
+        }
+        let entries = cells.sorted { $0.key < $1.key }.map { JSONValue([$0.key / classes, $0.key % classes, $0.value]) }
+        return ("eval_confusion_sparse", .object([("classes", .int(classes)), ("entries", .array(entries))]))
+    }
+
     /// float32, float16 or int8: what the artifact computes in (decides the output gate's tolerance).
     static func precision(of artifact: ModelArtifact) -> String {
         guard artifact.format == .onnx else { return "float32" }
@@ -253,9 +287,9 @@ public struct PipelineRunner {
             warmup += try run((warmup.count..<(warmup.count + n)).map { batches[$0 % batches.count] }).map(\.seconds)
         }
         let classes = dataset.classNames.count
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var confusion: [Int: Int] = [:]   // truth * classes + prediction → count
         var top5 = 0, total = 0
-        var outputSamples: [JSONValue] = []
+        var outputSamples: [[Float]] = []
         var steps: [Double] = [], stamps: [Double] = []
         let start = monotonicSeconds()
         // The first pass covers the (evaluated part of the) test split and scores it; further passes only time, until
@@ -271,13 +305,13 @@ public struct PipelineRunner {
                 guard scores.count == b.count else {
                     throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
                 }
-                for s in scores where outputSamples.count < Self.outputSampleCount { outputSamples.append(JSONValue(s.map { Double($0) })) }
+                for s in scores where outputSamples.count < Self.outputSampleCount { outputSamples.append(s) }
                 for (idx, s) in zip(b, scores) {
                     let truth = dataset.label(idx)
-                    let ranked = s.indices.sorted { s[$0] > s[$1] }
+                    let ranked = Self.topIndices(s, 5)
                     let pred = ranked.first ?? 0
-                    if truth < classes, pred < classes { confusion[truth][pred] += 1 }
-                    if ranked.prefix(5).contains(truth) { top5 += 1 }
+                    if truth < classes, pred < classes { confusion[truth * classes + pred, default: 0] += 1 }
+                    if ranked.contains(truth) { top5 += 1 }
                     total += 1
                 }
             }
@@ -306,7 +340,10 @@ public struct PipelineRunner {
         for warning in session.details.first(where: { $0.0 == "warnings" })?.1.arrayValue ?? [] {
             if let text = warning.stringValue { log("warning: \(text)") }
         }
-        return details + [
+        var fidelity: [(String, JSONValue)] = []
+        if let referenceOutputs { fidelity.append(("fidelity", OutputFidelity(outputs: outputSamples, reference: referenceOutputs).json)) }
+        if let cap = outputValueCap, outputSamples.contains(where: { $0.count > cap }) { fidelity.append(("output_samples_value_cap", .int(cap))) }
+        return details + fidelity + [
             ("measurement_window", .double(window)),
             ("warmup_inference_step", JSONValue(warmup)),
             ("target_inference_step", JSONValue(steps)),
@@ -319,10 +356,10 @@ public struct PipelineRunner {
             // The process that ran the model: this one, or the framework worker (its largest resident size seen).
             ("model_process_peak_rss_bytes", .int(session.details.first { $0.0 == "worker_rss_bytes" }?.1.intValue ?? Environment.peakRSSBytes())),
             ("model_load_seconds", .double(loadSeconds)),
-            ("eval_confusion_matrix", .array(confusion.map { JSONValue($0) })),
+            Self.confusionEntry(confusion, classes: classes),
             ("top_5_count", .int(top5)),
             ("total", .int(total)),
-            ("output_samples", .array(outputSamples)),
+            ("output_samples", .array(outputSamples.map { JSONValue($0.prefix(outputValueCap ?? .max).map { Double($0) }) })),
         ]
     }
 }

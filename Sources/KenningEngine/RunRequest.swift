@@ -27,6 +27,8 @@ public struct RunRequest: Codable, Sendable, Equatable {
     public var resultPath: String
     /// The child's address-space limit in bytes (`--memory-limit`), nil for none.
     public var memoryLimitBytes: Int?
+    /// The unoptimized model's outputs (JSON rows) the run records its fidelity to (`test`), when the search has them.
+    public var referenceOutputsPath: String?
 
     public init(action: Action, scenarioPath: String, measurementsPath: String? = nil, inputModel: String? = nil, inputFormat: String? = nil,
                 verbosity: String, resultPath: String, memoryLimitBytes: Int? = nil) {

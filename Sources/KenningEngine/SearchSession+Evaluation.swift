@@ -97,8 +97,10 @@ extension SearchSession {
             return e
         }
         let tmpMeasurements = measurementsPath + ".partial"
-        let result = isolated(RunRequest(action: .test, scenarioPath: scenarioPath, measurementsPath: tmpMeasurements,
-                                         verbosity: runner.options.verbosity, resultPath: resultPath),
+        var request = RunRequest(action: .test, scenarioPath: scenarioPath, measurementsPath: tmpMeasurements,
+                                 verbosity: runner.options.verbosity, resultPath: resultPath)
+        request.referenceOutputsPath = referencePath
+        let result = isolated(request,
                               requestPath: (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).request.json"), logPath: logPath)
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         switch result {
@@ -143,12 +145,14 @@ extension SearchSession {
             e.metrics += [("inferencetime_mean_ci_low", mean.low), ("inferencetime_mean_ci_high", mean.high),
                           ("inferencetime_median_ci_low", median.low), ("inferencetime_median_ci_high", median.high)]
         }
-        if !op.outputTolerance.isEmpty, let reference, let outputs = m["output_samples"]?.arrayValue?.map({ $0.arrayValue?.compactMap(\.doubleValue) ?? [] }) {
-            let diff = zip(reference, outputs).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 0
-            e.metrics.append(("output_max_abs_diff", diff))
+        // The output gate: the run's fidelity to the unoptimized model, computed in the run over every output value.
+        if !op.outputTolerance.isEmpty, let reference, let outputs = m["output_samples"]?.arrayValue?.map({ $0.arrayValue?.map { Float($0.doubleValue ?? .nan) } ?? [] }) {
+            let fidelity = OutputFidelity(json: m["fidelity"]) ?? OutputFidelity(outputs: outputs, reference: reference)
+            if !e.metrics.contains(where: { $0.0 == "output_max_abs_diff" }) { e.metrics += fidelity.metrics }
+            let diff = fidelity.maxAbsDifference
             let precision = m["model_precision"]?.stringValue ?? "float32"
             let tolerance = op.outputTolerance[precision] ?? op.outputTolerance["float32"]!
-            if diff > tolerance || outputs.count != reference.count {
+            if diff > tolerance || fidelity.lengthsDiffer || fidelity.samples != reference.count {
                 e.status = .outputMismatch
                 e.reason = String(format: "outputs differ from the unoptimized model's by %.3g (%@ tolerance %.3g)", diff, precision, tolerance)
                 return e

@@ -17,6 +17,8 @@ struct SearchSession {
     let earlier: [Evaluation]
     let excluded: [Candidate]
     let reference: [[Double]]?
+    /// Where the runs read `reference` from (written once, when there is one).
+    let referencePath: String?
     let start: Double
     let total: Int
     let stats = SearchStats()
@@ -37,6 +39,10 @@ struct SearchSession {
         self.earlier = earlier
         self.excluded = excluded
         self.reference = reference
+        let path = (runDir as NSString).appendingPathComponent("reference-outputs.json")
+        referencePath = reference.flatMap { rows in
+            (try? Files.writeAtomically(JSONValue.array(rows.map { JSONValue($0) }).serialized(indent: nil), to: path)).map { path }
+        }
         self.start = start
         self.total = total
     }

@@ -243,6 +243,53 @@ import Testing
     }
 }
 
+/// A model with 10 000 classes: the measurements file stays small (a sparse confusion matrix, raw outputs capped, the
+/// fidelity to the unoptimized model computed in the run over all 10 000 values of each compared sample).
+@Suite struct BoundedMeasurements {
+    @Test func tenThousandClassesWriteUnderFiveMegabytes() throws {
+        let dir = CLI.tempDir()
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: CLI.root + "/.venv/bin/python")
+        make.arguments = ["-c", """
+            import numpy as np, onnx
+            from onnx import helper, TensorProto, numpy_helper
+            w = numpy_helper.from_array(np.random.default_rng(0).normal(size=(16, 10000)).astype(np.float32), "w")
+            g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "wide",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 16])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 10000])], [w])
+            onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "\(dir)/wide.onnx")
+            """]
+        try make.run()
+        make.waitUntilExit()
+        try #require(make.terminationStatus == 0)
+        try #"""
+        {"optimization_parameters": {"strategy": "grid_search", "optimizable": ["optimizers"], "metric": "inferencetime_mean", "policy": "min"},
+         "model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "\#(dir)/wide.onnx"}},
+         "dataset": {"type": "RandomizedClassificationDataset", "parameters": {"dataset_root": "\#(dir)/data", "num_samples": 400, "num_classes": 10000, "input_dims": [16]}},
+         "optimizers": [{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/g.onnx"]}}],
+         "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(dir)/r.onnx"}},
+         "measurement": {"warmup_runs": 1, "min_runs": 10, "min_time": 0.0}}
+        """#.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out").filter { $0.hasPrefix("r_") && $0.hasSuffix(".json") }
+        let measurements = try #require(files.first { $0.first(where: \.isNumber) != nil && !$0.contains("all") })
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: "\(dir)/out/\(measurements)")[.size] as? Int)
+        #expect(size < 5_000_000, "\(measurements) is \(size) bytes")
+        let m = try #require(try CLI.json("\(dir)/out/\(measurements)") as? [String: Any])
+        #expect(m["eval_confusion_matrix"] == nil)
+        let sparse = try #require(m["eval_confusion_sparse"] as? [String: Any])
+        #expect(sparse["classes"] as? Int == 10000 && ((sparse["entries"] as? [[Int]])?.map { $0[2] }.reduce(0, +) ?? 0) == m["total"] as? Int)
+        #expect(m["output_samples_value_cap"] as? Int == 4096)
+        #expect((m["output_samples"] as? [[Double]])?.allSatisfy { $0.count == 4096 } == true)
+        let fidelity = try #require(m["fidelity"] as? [String: Any])
+        #expect(fidelity["samples"] as? Int == 16 && (fidelity["max_abs_diff"] as? Double ?? 1) < 1e-3 && fidelity["argmax_agreement"] as? Double == 1)
+        let all = try #require(try CLI.json("\(dir)/out/r_all_results.json") as? [[String: Any]])
+        let metrics = try #require(all.first?["metrics"] as? [String: Double])
+        #expect(metrics["accuracy"] != nil && metrics["output_cosine_min"] != nil)
+    }
+}
+
 /// Kenning's way of timing: one pass over the test split, the first inference included.
 @Suite struct KenningMeasurementPreset {
     @Test("\"measurement\": {\"preset\": \"kenning\"} times each test sample once, no warm-up; keys beside it still apply")

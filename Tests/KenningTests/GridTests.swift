@@ -110,6 +110,32 @@ import Testing
         #expect(abs(Statistics.percentile(x, 90) - 3.7) < 1e-12)
     }
 
+    @Test func fidelityToTheUnoptimizedModel() {
+        let f = OutputFidelity(outputs: [[1, 2, 3], [0, 4, 1]], reference: [[1, 2, 4], [0, 3, 2]])
+        #expect(f.samples == 2 && !f.lengthsDiffer)
+        #expect(f.maxAbsDifference == 1)
+        #expect(abs(f.maxRelativeDifference - 1.0 / 3.0) < 1e-12)    // sample 2: 1 / max |reference| 3
+        let dot: Double = 4 * 3 + 1 * 2
+        let cos2 = dot / (17.0.squareRoot() * 13.0.squareRoot())
+        #expect(abs(f.minCosineSimilarity - cos2) < 1e-12)
+        #expect(f.argmaxAgreement == 1)
+        #expect(OutputFidelity(json: f.json) == f)
+        #expect(OutputFidelity(outputs: [[1, 2]], reference: [[1, 2, 3]]).lengthsDiffer)
+        #expect(OutputFidelity(outputs: [[3, 1]], reference: [[1, 3]]).argmaxAgreement == 0)
+    }
+
+    @Test func sparseConfusionGivesTheDenseMetrics() {
+        let dense: [[Double]] = [[5, 1, 0], [0, 3, 2], [1, 0, 4]]
+        var cells: [(Int, Int, Double)] = []
+        for (t, row) in dense.enumerated() { for (p, n) in row.enumerated() where n > 0 { cells.append((t, p, n)) } }
+        let a = Metrics.classification(confusion: dense), b = Metrics.classification(classes: 3, cells: cells)
+        #expect(a.map(\.0) == b.map(\.0) && zip(a, b).allSatisfy { abs($0.1 - $1.1) < 1e-12 })
+        let m: JSONValue = .object([("eval_confusion_sparse", .object([("classes", 3), ("entries", .array(cells.map { JSONValue([$0.0, $0.1, Int($0.2)]) }))])),
+                                    ("top_5_count", 16), ("total", 16)])
+        let r = Dictionary(Metrics.compute(from: m), uniquingKeysWith: { a, _ in a })
+        #expect(abs(r["accuracy"]! - 12.0 / 16.0) < 1e-12 && r["top_5_accuracy"] == 1)
+    }
+
     @Test func metricAliases() {
         #expect(Metrics.canonicalName("Accuracy") == "accuracy")
         #expect(Metrics.canonicalName("G-mean") == "g_mean")
@@ -125,6 +151,7 @@ import Testing
             ("eval_confusion_matrix", .array([JSONValue([1, 0]), JSONValue([0, 1])])),
             ("top_5_count", 2), ("total", 2),
             ("compiled_model_size", 26660), ("model_load_seconds", 0.004), ("model_process_peak_rss_bytes", .int(32 << 20)),
+            ("fidelity", OutputFidelity(outputs: [[1, 2, 3]], reference: [[1, 2, 3.5]]).json),
         ])
         let r = Dictionary(Metrics.compute(from: m), uniquingKeysWith: { a, _ in a })
         for key in Metrics.allKeys { #expect(r[key] != nil, "missing \(key)") }
