@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         .target(name: "CCPUID", path: "Sources/CCPUID"),
@@ -27,7 +28,8 @@ let package = Package(
         .target(name: "KenningNative", dependencies: ["KenningCore", "KenningModel", "CDNNL", "COpenBLAS", "CXNNPACK"],
                 swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "KenningWorkers", dependencies: ["KenningCore"], swiftSettings: strict),
-        .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningWorkers"],
+        .target(name: "KenningBlocks", dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningWorkers",
+                                                      .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: strict),
         .target(name: "KenningEngine",
                 dependencies: ["KenningCore", "KenningModel", "KenningSearch", "KenningBlocks", "KenningWorkers", .product(name: "Yams", package: "Yams"),

@@ -14,6 +14,8 @@ extension BlockRegistry {
         BlockEntry(PetDataset.description, maker: .dataset { p throws(KenningError) in try PetDataset(p) }),
         BlockEntry(ImageFolderDataset.description, maker: .dataset { p throws(KenningError) in try ImageFolderDataset(p) }),
         BlockEntry(ImageNetDataset.description, maker: .dataset { p throws(KenningError) in try ImageNetDataset(p) }),
+        BlockEntry(ArrayDataset.description, maker: .dataset { p throws(KenningError) in try ArrayDataset(p) }),
+        BlockEntry(AnyModel.description, maker: .modelWrapper { p throws(KenningError) in try AnyModel(p) }),
         BlockEntry(TensorFlowPetDatasetMobileNetV2.description, maker: .modelWrapper { p throws(KenningError) in try TensorFlowPetDatasetMobileNetV2(p) }),
         BlockEntry(MagicWandDataset.description, maker: .dataset { p throws(KenningError) in try MagicWandDataset(p) }),
         BlockEntry(MagicWandModelWrapper.description, maker: .modelWrapper { p throws(KenningError) in try MagicWandModelWrapper(p) }),

@@ -9,4 +9,11 @@ public protocol Dataset: Sendable {
     var batchSize: Int { get }
     func sample(_ index: Int) -> [Float]
     func label(_ index: Int) -> Int
+    /// The shapes of a sample's parts when it feeds several model inputs (its values are the parts one after another);
+    /// one part, `sampleShape`, otherwise.
+    var inputShapes: [[Int]] { get }
+}
+
+extension Dataset {
+    public var inputShapes: [[Int]] { [sampleShape] }
 }

@@ -23,4 +23,6 @@ extension ResolvedParameters {
     public subscript(_ key: ParameterKey<[Double]>) -> [Double] { doubles(key.name) ?? [] }
     /// A `booleanOrAuto` parameter: nil for `"auto"`.
     public subscript(_ key: ParameterKey<Bool?>) -> Bool? { boolOrAuto(key.name) }
+    /// A list of strings; nil when null or absent.
+    public subscript(_ key: ParameterKey<[String]>) -> [String]? { self[key.name]?.arrayValue?.compactMap(\.stringValue) }
 }

@@ -253,7 +253,7 @@ public struct PipelineRunner {
         func inputs(_ indices: [Int]) throws(KenningError) -> [Tensor] {
             var samples = indices.map(dataset.sample)
             while samples.count < runtimeBatch { samples.append([Float](repeating: 0, count: dataset.sampleShape.reduce(1, *))) }
-            return try wrapper.preprocess(samples, sampleShape: dataset.sampleShape, io: artifact.io)
+            return try wrapper.preprocess(samples, inputShapes: dataset.inputShapes, io: artifact.io)
         }
         // Batches go to the session in chunks that hold at most 8 MB of inputs and take about 0.25 s in the first pass
         // over the test split (which runs whole anyway) and 50 ms after it (where the time budget is checked between

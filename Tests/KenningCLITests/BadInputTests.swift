@@ -145,7 +145,24 @@ func imageDataset(_ name: String, type: String = "ImageFolderDataset", _ paramet
 
 let imageScratch = CLI.scratch + "/images"
 
+/// `kenning test` of AnyModel (`model`) on an ArrayDataset with `parameters`.
+func arrayDataset(_ name: String, _ parameters: String, model: String = "models/digits-cnn.onnx", expect: [String]) -> BadInput {
+    BadInput(name: name, file: #"""
+    {"model_wrapper": {"type": "AnyModel", "parameters": {"model_path": "\#(model)"}},
+     "dataset": {"type": "ArrayDataset", "parameters": \#(parameters)},
+     "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(model)"}}}
+    """#, command: "test", expect: expect)
+}
+
 let catalogue: [BadInput] = [
+    arrayDataset("array file that does not exist", #"{"dataset_root": "\#(CLI.scratch)/missing.npz"}"#,
+                 expect: ["does not exist", "$.dataset.parameters.dataset_root", ".npy or .npz"]),
+    arrayDataset("array name the archive lacks", #"{"dataset_root": "build/array-fixtures/digits.npz", "inputs": ["pixels"]}"#,
+                 expect: ["has no array \"pixels\"", "input, labels", "$.dataset.parameters.inputs"]),
+    arrayDataset("labels that are not classes", #"{"dataset_root": "build/array-fixtures/digits.npz", "inputs": ["labels"], "labels": "input"}"#,
+                 expect: ["labels \"input\" must be 1797 whole numbers", "$.dataset.parameters.labels"]),
+    arrayDataset("arrays that do not fit the model's inputs", #"{"dataset_root": "build/array-fixtures/faces.npy"}"#,
+                 expect: ["samples of shape [25, 25] do not fit the model input \"input\"", "$.dataset.parameters.inputs"]),
     imageDataset("image folder that does not exist", #"{"dataset_root": "\#(imageScratch)/missing"}"#,
                  expect: ["does not exist", "$.dataset.parameters.dataset_root"]),
     imageDataset("image folder without images", #"{"dataset_root": "\#(imageScratch)/empty"}"#,

@@ -49,4 +49,42 @@ import Testing
         #expect(sizes.count >= 2)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/r_pareto.json"))
     }
+
+    /// The digits as a compressed .npz through AnyModel classify exactly as the digits data does; a real model from a
+    /// PyPI wheel (Magika) on real files' bytes, without labels, is searched on its fidelity to the unoptimized model.
+    @Test func arraysThroughAnyModel() throws {
+        try #require(FileManager.default.fileExists(atPath: CLI.root + "/build/array-fixtures/faces.npy"), "run scripts/make-array-fixtures")
+        let dir = CLI.tempDir()
+        let runtime = #"{"type": "NativeRuntime", "parameters": {"save_model_path": "models/digits-cnn.onnx"}}"#
+        try #"{"model_wrapper": {"type": "AnyModel", "parameters": {"model_path": "models/digits-cnn.onnx"}}, "runtime": \#(runtime),"#
+            .appending(#" "dataset": {"type": "ArrayDataset", "parameters": {"dataset_root": "build/array-fixtures/digits.npz"}}}"#)
+            .write(toFile: "\(dir)/npz.json", atomically: true, encoding: .utf8)
+        try #"{"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}}, "runtime": \#(runtime),"#
+            .appending(#" "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}}}"#)
+            .write(toFile: "\(dir)/bin.json", atomically: true, encoding: .utf8)
+        for name in ["npz", "bin"] {
+            let r = try CLI.run(["test", "--json-cfg", "\(dir)/\(name).json", "--measurements", "\(dir)/\(name)-m.json"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try confusion("\(dir)/npz-m.json") == confusion("\(dir)/bin-m.json"))
+
+        let magika = CLI.root + "/build/model-families/magika.onnx"
+        try #require(FileManager.default.fileExists(atPath: magika), "run scripts/make-model-families.py")
+        try #"""
+        {"optimization_parameters": {"strategy": "grid_search", "optimizable": ["runtime"], "objectives": [{"metric": "inferencetime_mean", "policy": "min"}],
+                                     "constraints": ["output_argmax_agreement >= 1"]},
+         "measurement": {"preset": "kenning"},
+         "model_wrapper": {"type": "AnyModel", "parameters": {"model_path": "\#(magika)"}},
+         "dataset": {"type": "ArrayDataset", "parameters": {"dataset_root": "build/array-fixtures/file-bytes.npz", "split_fraction_test": 0.2}},
+         "optimizers": [],
+         "runtime": [{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/n.onnx"], "backend": ["onednn", "xnnpack"]}},
+                     {"type": "ONNXRuntime", "parameters": {"save_model_path": ["\#(dir)/o.onnx"]}}]}
+        """#.write(toFile: "\(dir)/magika.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/magika.json", "--output", "\(dir)/mg/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try #require(try CLI.json("\(dir)/mg/r_all_results.json") as? [[String: Any]])
+        let metrics = all.compactMap { $0["metrics"] as? [String: Double] }
+        #expect(all.count == 3 && all.allSatisfy { $0["status"] as? String == "ok" }, "\(all.map { $0["reason"] ?? $0["status"] ?? "" })")
+        #expect(metrics.allSatisfy { $0["accuracy"] == nil && $0["output_argmax_agreement"] == 1 && ($0["output_cosine_min"] ?? 0) > 0.9999 })
+    }
 }

@@ -138,7 +138,7 @@ public struct NativeQuantizer: Optimizer {
         let count = min(samples, pool.count)
         for i in 0..<count {
             let index = pool[i * pool.count / max(count, 1)]
-            let inputs = try context.modelWrapper.preprocess([dataset.sample(index)], sampleShape: dataset.sampleShape, io: io)
+            let inputs = try context.modelWrapper.preprocess([dataset.sample(index)], inputShapes: dataset.inputShapes, io: io)
             for (info, t) in zip(model.graph.runtimeInputs, inputs) { session.observer?(info.name, t) }
             _ = try session.run(inputs)
         }

@@ -11,7 +11,7 @@ func calibrationBatches(dataset: any Dataset, wrapper: any ModelWrapper, io: IOS
     var batches: [[Tensor]] = []
     for start in stride(from: 0, to: picked.count, by: 64) {
         let samples = picked[start..<min(start + 64, picked.count)].map(dataset.sample)
-        batches.append(try wrapper.preprocess(Array(samples), sampleShape: dataset.sampleShape, io: io))
+        batches.append(try wrapper.preprocess(Array(samples), inputShapes: dataset.inputShapes, io: io))
     }
     return batches
 }
