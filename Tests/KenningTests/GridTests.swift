@@ -161,3 +161,61 @@ import Testing
         #expect(r["top_5_accuracy"] == 1)
     }
 }
+
+/// COCO's box mAP equals pycocotools' COCOeval on the same ground truth and detections (random sets with crowd boxes,
+/// tied scores, empty images, categories without truth, more than 100 detections in an image).
+@Suite struct COCOMeanAveragePrecision {
+    @Test(arguments: [1, 2, 3])
+    func equalsPycocotools(_ seed: Int) throws {
+        let dir = temporaryDirectory()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: repo(".venv/bin/python"))
+        p.arguments = ["-c", """
+            import json, contextlib, io
+            import numpy as np
+            from pycocotools.coco import COCO
+            from pycocotools.cocoeval import COCOeval
+            rng = np.random.default_rng(\(seed))
+            images = [{"id": i + 1, "width": 640, "height": 480} for i in range(12)]
+            cats = [{"id": c, "name": f"c{c}"} for c in (1, 2, 3, 5)]
+            anns, dets = [], []
+            for img in images:
+                for _ in range(rng.integers(0, 7)):
+                    x, y, w, h = rng.uniform(0, 500), rng.uniform(0, 380), rng.uniform(5, 140), rng.uniform(5, 100)
+                    c = int(rng.choice([1, 2, 3]))
+                    crowd = int(rng.uniform() < 0.1)
+                    anns.append({"id": len(anns) + 1, "image_id": img["id"], "category_id": c, "bbox": [x, y, w, h], "area": w * h, "iscrowd": crowd})
+                    for _ in range(rng.integers(0, 3)):
+                        j = rng.normal(0, 3, 4)
+                        dets.append({"image_id": img["id"], "category_id": c if rng.uniform() < 0.85 else int(rng.choice([1, 2, 3, 5])),
+                                     "bbox": [x + j[0], y + j[1], max(1, w + j[2]), max(1, h + j[3])], "score": float(np.round(rng.uniform(), 2))})
+                for _ in range(rng.integers(0, 4) if img["id"] != 3 else 130):
+                    dets.append({"image_id": img["id"], "category_id": int(rng.choice([1, 2, 3])),
+                                 "bbox": [rng.uniform(0, 500), rng.uniform(0, 380), rng.uniform(5, 100), rng.uniform(5, 100)], "score": float(np.round(rng.uniform(), 2))})
+            json.dump({"images": images, "categories": cats, "annotations": anns}, open("\(dir)/gt.json", "w"))
+            json.dump(dets, open("\(dir)/dt.json", "w"))
+            with contextlib.redirect_stdout(io.StringIO()):
+                gt = COCO("\(dir)/gt.json")
+                e = COCOeval(gt, gt.loadRes("\(dir)/dt.json"), "bbox")
+                e.evaluate(); e.accumulate(); e.summarize()
+            json.dump(list(e.stats[:3]), open("\(dir)/stats.json", "w"))
+            """]
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "pycocotools (scripts/setup-python installs it)")
+        let gt = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/gt.json"))) as? [String: Any])
+        let truth = (gt["annotations"] as? [[String: Any]] ?? []).map { a in
+            COCOEvaluation.Truth(id: a["id"] as! Int, image: a["image_id"] as! Int, category: a["category_id"] as! Int,
+                                 box: a["bbox"] as! [Double], crowd: a["iscrowd"] as! Int == 1)
+        }
+        let detections = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/dt.json"))) as? [[String: Any]] ?? []).map { d in
+            COCOEvaluation.Detection(image: d["image_id"] as! Int, category: d["category_id"] as! Int, box: d["bbox"] as! [Double], score: d["score"] as! Double)
+        }
+        let images = (gt["images"] as? [[String: Any]] ?? []).map { $0["id"] as! Int }
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/stats.json"))) as? [Double])
+        let mine = COCOEvaluation.evaluate(truth: truth, detections: detections, images: images)
+        #expect(truth.count > 10 && detections.count > 100 && stats[0] > 0.05 && stats[0] < 0.95, "a set that exercises the matching: \(stats)")
+        #expect(abs(mine.map - stats[0]) <= 1e-6 && abs(mine.map50 - stats[1]) <= 1e-6 && abs(mine.map75 - stats[2]) <= 1e-6,
+                "ours \(mine), pycocotools \(stats)")
+    }
+}
