@@ -7,6 +7,10 @@
   OUT/image-folder/photos/<class>/…       scikit-image's photographs and textures in three classes, as JPEG, PNG, BMP,
                                            WebP, PGM and GIF, in their own sizes, grey and colour
   OUT/imagenet/images/…, labels.json      photographs in Kenning's ImageNet layout, with their ImageNet class ids
+  OUT/coco/val2017/…, annotations/instances_val2017.json
+                                           photographs in Kenning's COCO layout with NudeNet's 18 categories (the YOLOv8
+                                           detector scripts/make-model-families.py takes from the nudenet wheel) and face
+                                           boxes written here by hand; the other photographs have no boxes
   OUT/imagenet/kenning-<type>.npy         Kenning's ImageNetDataset.prepare_input_samples for each preprocess_type
                                            (Pillow resize to 224 × 224, then caffe / tf / torch / none), NHWC, in the
                                            order of labels.json's sorted file names
@@ -105,12 +109,38 @@ def imagenet(out):
     return len(labels)
 
 
+NUDENET = ["FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED", "FEMALE_GENITALIA_EXPOSED",
+           "MALE_BREAST_EXPOSED", "ANUS_EXPOSED", "FEET_EXPOSED", "BELLY_COVERED", "FEET_COVERED", "ARMPITS_COVERED",
+           "ARMPITS_EXPOSED", "FACE_MALE", "BELLY_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_COVERED", "FEMALE_BREAST_COVERED",
+           "BUTTOCKS_COVERED"]
+# [x, y, width, height] in the photograph's pixels, read off the photographs with a 50-pixel grid drawn on them.
+COCO_BOXES = {"astronaut": [("FACE_FEMALE", [178, 65, 94, 115])], "camera": [("FACE_MALE", [180, 95, 85, 100])],
+              "coffee": [], "chelsea": [], "rocket": []}
+
+
+def coco(out):
+    (out / "val2017").mkdir(parents=True, exist_ok=True)
+    (out / "annotations").mkdir(parents=True, exist_ok=True)
+    images, anns = [], []
+    for k, (name, boxes) in enumerate(COCO_BOXES.items()):
+        img = as_image(getattr(data, name)()).convert("RGB")
+        img.save(out / "val2017" / f"{name}.jpg", quality=92)
+        images.append({"id": 100 + k, "file_name": f"{name}.jpg", "width": img.width, "height": img.height})
+        for cls, (x, y, w, h) in boxes:
+            anns.append({"id": len(anns) + 1, "image_id": 100 + k, "category_id": NUDENET.index(cls) + 1, "bbox": [x, y, w, h],
+                         "area": w * h, "iscrowd": 0})
+    cats = [{"id": i + 1, "name": n} for i, n in enumerate(NUDENET)]
+    (out / "annotations" / "instances_val2017.json").write_text(json.dumps({"images": images, "categories": cats, "annotations": anns}))
+    return len(images)
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     n = digits(out / "image-folder" / "digits")
     m = photos(out / "image-folder" / "photos")
     k = imagenet(out / "imagenet")
-    print(f"image_fixtures: {n} digit PNGs, {m} photographs in 3 classes, {k} ImageNet-layout images in {out}")
+    c = coco(out / "coco")
+    print(f"image_fixtures: {n} digit PNGs, {m} photographs in 3 classes, {k} ImageNet-layout images, {c} COCO-layout images in {out}")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ public enum COCOEvaluation {
     }
 
     /// COCO's box IoU (maskApi's bbIou): over the union, or over the detection's area for a crowd box.
-    static func iou(_ d: [Double], _ g: [Double], crowd: Bool) -> Double {
+    public static func iou(_ d: [Double], _ g: [Double], crowd: Bool) -> Double {
         let w = min(d[0] + d[2], g[0] + g[2]) - max(d[0], g[0])
         guard w > 0 else { return 0 }
         let h = min(d[1] + d[3], g[1] + g[3]) - max(d[1], g[1])

@@ -17,7 +17,10 @@ public enum Metrics {
     /// Fidelity to the unoptimized model (``OutputFidelity``), where a run was given its outputs (fine-tune-optimizers).
     public static let fidelityKeys = ["output_max_abs_diff", "output_max_rel_diff", "output_cosine_min", "output_argmax_agreement"]
 
-    public static var allKeys: [String] { seedKeys + extraKeys + fidelityKeys }
+    /// COCO's box mAP (AP@[.5:.95], AP50, AP75), where a detector ran on a detection dataset.
+    public static let detectionKeys = ["map", "map50", "map75"]
+
+    public static var allKeys: [String] { seedKeys + extraKeys + fidelityKeys + detectionKeys }
 
     /// Kenning's newer metric spellings, accepted in `metric`.
     public static let aliases: [String: String] = [
@@ -87,6 +90,7 @@ public enum Metrics {
             if let v = m[key]?.doubleValue { out.append((metric, v)) }
         }
         if let fidelity = OutputFidelity(json: m["fidelity"]) { out += fidelity.metrics }
+        for key in detectionKeys { if let v = m["detection"]?[key]?.doubleValue, v >= 0 { out.append((key, v)) } }
         return out
     }
 

@@ -291,6 +291,9 @@ public struct PipelineRunner {
         var top5 = 0, total = 0
         var outputSamples: [[Float]] = []
         var steps: [Double] = [], stamps: [Double] = []
+        // Object detection: boxes in each image's pixels, scored with COCO's mAP after the pass.
+        let detector = wrapper as? any ObjectDetector, boxData = dataset as? any DetectionDataset
+        var found: [COCOEvaluation.Detection] = [], truths: [COCOEvaluation.Truth] = [], images: [Int] = []
         let start = monotonicSeconds()
         // The first pass covers the (evaluated part of the) test split and scores it; further passes only time, until
         // min_runs inferences and min_time seconds of wall-clock time have passed (or max_time has).
@@ -306,6 +309,18 @@ public struct PipelineRunner {
                     throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
                 }
                 for s in scores where outputSamples.count < Self.outputSampleCount { outputSamples.append(s) }
+                if let detector, let boxData {
+                    for (idx, boxes) in zip(b, try detector.detections(done.outputs, samples: b.count)) {
+                        images.append(boxData.imageID(idx))
+                        truths += boxData.truth(idx)
+                        for d in boxes {
+                            guard let c = boxData.category(ofClass: d.classIndex) else { continue }
+                            found.append(COCOEvaluation.Detection(image: boxData.imageID(idx), category: c, box: boxData.toImage(d.box, sample: idx), score: d.score))
+                        }
+                        total += 1
+                    }
+                    continue
+                }
                 for (idx, s) in zip(b, scores) {
                     let truth = dataset.label(idx)
                     let ranked = Self.topIndices(s, 5)
@@ -340,10 +355,20 @@ public struct PipelineRunner {
         for warning in session.details.first(where: { $0.0 == "warnings" })?.1.arrayValue ?? [] {
             if let text = warning.stringValue { log("warning: \(text)") }
         }
+        var detection: [(String, JSONValue)] = []
+        if detector != nil, boxData != nil {
+            let r = COCOEvaluation.evaluate(truth: truths, detections: found, images: images)
+            detection = [("detection", .object([("map", .double(r.map)), ("map50", .double(r.map50)), ("map75", .double(r.map75)),
+                                                ("images", .int(images.count)), ("detections", .int(found.count))])),
+                         // COCO's results format, for pycocotools and reports (the first 20 000 boxes).
+                         ("coco_detections", .array(found.prefix(20_000).map { d in
+                             .object([("image_id", .int(d.image)), ("category_id", .int(d.category)), ("bbox", JSONValue(d.box)), ("score", .double(d.score))])
+                         }))]
+        }
         var fidelity: [(String, JSONValue)] = []
         if let referenceOutputs { fidelity.append(("fidelity", OutputFidelity(outputs: outputSamples, reference: referenceOutputs).json)) }
         if let cap = outputValueCap, outputSamples.contains(where: { $0.count > cap }) { fidelity.append(("output_samples_value_cap", .int(cap))) }
-        return details + fidelity + [
+        return details + detection + fidelity + [
             ("measurement_window", .double(window)),
             ("warmup_inference_step", JSONValue(warmup)),
             ("target_inference_step", JSONValue(steps)),
@@ -356,8 +381,10 @@ public struct PipelineRunner {
             // The process that ran the model: this one, or the framework worker (its largest resident size seen).
             ("model_process_peak_rss_bytes", .int(session.details.first { $0.0 == "worker_rss_bytes" }?.1.intValue ?? Environment.peakRSSBytes())),
             ("model_load_seconds", .double(loadSeconds)),
+        ] + (detector != nil && boxData != nil ? [] : [
             Self.confusionEntry(confusion, classes: classes),
             ("top_5_count", .int(top5)),
+        ]) + [
             ("total", .int(total)),
             ("output_samples", .array(outputSamples.map { JSONValue($0.prefix(outputValueCap ?? .max).map { Double($0) }) })),
         ]

@@ -155,6 +155,16 @@ func arrayDataset(_ name: String, _ parameters: String, model: String = "models/
 }
 
 let catalogue: [BadInput] = [
+    imageDataset("COCO folder without annotations", type: "COCODataset2017", #"{"dataset_root": "\#(imageScratch)/missing"}"#,
+                 expect: ["COCO annotations not found", "annotations/instances_val2017.json", "is not downloaded"]),
+    imageDataset("COCO annotation without a box", type: "COCODataset2017", #"{"dataset_root": "\#(imageScratch)/coco"}"#,
+                 expect: ["annotation #0 needs", "bbox [x, y, width, height]"], setup: { _ in
+        try FileManager.default.createDirectory(atPath: imageScratch + "/coco/annotations", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: imageScratch + "/coco/val2017", withIntermediateDirectories: true)
+        try Data([0]).write(to: URL(fileURLWithPath: imageScratch + "/coco/val2017/a.jpg"))
+        try #"{"images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}], "categories": [{"id": 1, "name": "x"}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]}"#
+            .write(toFile: imageScratch + "/coco/annotations/instances_val2017.json", atomically: true, encoding: .utf8)
+    }),
     arrayDataset("array file that does not exist", #"{"dataset_root": "\#(CLI.scratch)/missing.npz"}"#,
                  expect: ["does not exist", "$.dataset.parameters.dataset_root", ".npy or .npz"]),
     arrayDataset("array name the archive lacks", #"{"dataset_root": "build/array-fixtures/digits.npz", "inputs": ["pixels"]}"#,

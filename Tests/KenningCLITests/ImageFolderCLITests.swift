@@ -87,4 +87,43 @@ import Testing
         #expect(all.count == 3 && all.allSatisfy { $0["status"] as? String == "ok" }, "\(all.map { $0["reason"] ?? $0["status"] ?? "" })")
         #expect(metrics.allSatisfy { $0["accuracy"] == nil && $0["output_argmax_agreement"] == 1 && ($0["output_cosine_min"] ?? 0) > 0.9999 })
     }
+
+    /// A real YOLOv8 detector (from the nudenet wheel) on photographs in Kenning's COCO layout: the mAP each run
+    /// records equals pycocotools' on the same boxes (its `coco_detections`), and the example searches on it.
+    @Test func cocoDetectionMatchesPycocotools() throws {
+        let model = CLI.root + "/build/model-families/yolov8_nudenet.onnx"
+        try #require(FileManager.default.fileExists(atPath: model) && FileManager.default.fileExists(atPath: CLI.root + "/build/image-fixtures/coco"),
+                     "run scripts/make-model-families.py and scripts/make-image-fixtures")
+        let dir = CLI.tempDir()
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "examples/coco-detection-fine-tune.json", "--output", "\(dir)/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = try #require(try CLI.json("\(dir)/r_all_results.json") as? [[String: Any]])
+        #expect(all.count == 3 && all.allSatisfy { $0["status"] as? String == "ok" }, "\(all.map { $0["reason"] ?? $0["status"] ?? "" })")
+        for row in all {
+            let id = try #require(row["id"] as? Int)
+            let m = try #require(try CLI.json("\(dir)/r_\(id).json") as? [String: Any])
+            let detection = try #require(m["detection"] as? [String: Double])
+            #expect(m["eval_confusion_matrix"] == nil)
+            let boxes = try JSONSerialization.data(withJSONObject: m["coco_detections"] ?? [])
+            try boxes.write(to: URL(fileURLWithPath: "\(dir)/dt-\(id).json"))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.root + "/.venv/bin/python")
+            p.arguments = ["-c", """
+                import contextlib, io, json
+                from pycocotools.coco import COCO
+                from pycocotools.cocoeval import COCOeval
+                with contextlib.redirect_stdout(io.StringIO()):
+                    gt = COCO("\(CLI.root)/build/image-fixtures/coco/annotations/instances_val2017.json")
+                    e = COCOeval(gt, gt.loadRes("\(dir)/dt-\(id).json"), "bbox")
+                    e.evaluate(); e.accumulate(); e.summarize()
+                json.dump(list(e.stats[:3]), open("\(dir)/stats-\(id).json", "w"))
+                """]
+            try p.run()
+            p.waitUntilExit()
+            let stats = try #require(try CLI.json("\(dir)/stats-\(id).json") as? [Double])
+            #expect(abs((detection["map"] ?? -9) - stats[0]) <= 1e-6 && abs((detection["map50"] ?? -9) - stats[1]) <= 1e-6
+                    && abs((detection["map75"] ?? -9) - stats[2]) <= 1e-6, "run \(id): ours \(detection), pycocotools \(stats)")
+            #expect((row["metrics"] as? [String: Double])?["map50"] ?? 0 >= 0.9)
+        }
+    }
 }

@@ -152,6 +152,7 @@ import Testing
             ("top_5_count", 2), ("total", 2),
             ("compiled_model_size", 26660), ("model_load_seconds", 0.004), ("model_process_peak_rss_bytes", .int(32 << 20)),
             ("fidelity", OutputFidelity(outputs: [[1, 2, 3]], reference: [[1, 2, 3.5]]).json),
+            ("detection", .object([("map", 0.45), ("map50", 1.0), ("map75", 0.5)])),
         ])
         let r = Dictionary(Metrics.compute(from: m), uniquingKeysWith: { a, _ in a })
         for key in Metrics.allKeys { #expect(r[key] != nil, "missing \(key)") }

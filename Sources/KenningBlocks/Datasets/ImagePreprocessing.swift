@@ -122,6 +122,30 @@ public struct ImagePreprocessing: Sendable, Equatable {
         return (out, shape)
     }
 
+    /// Maps a box ([x, y, width, height]) in a sample's pixels back to the pixels of its `image` (width, height), undoing
+    /// the resize exactly as the images worker made it.
+    public func toImage(_ box: [Double], image: (width: Int, height: Int)) -> [Double] {
+        guard let size = size else { return box }
+        let (W, H, w, h) = (Double(image.width), Double(image.height), size.width, size.height)
+        switch resize {
+        case "letterbox":
+            let scale = min(Double(w) / W, Double(h) / H)
+            let sw = max(1, Int((W * scale).rounded(.toNearestOrEven))), sh = max(1, Int((H * scale).rounded(.toNearestOrEven)))
+            let (ox, oy) = (Double((w - sw) / 2), Double((h - sh) / 2))
+            let (fx, fy) = (W / Double(sw), H / Double(sh))
+            return [(box[0] - ox) * fx, (box[1] - oy) * fy, box[2] * fx, box[3] * fy]
+        case "shorter_side":
+            let scale = max(Double(w) / ratio / W, Double(h) / ratio / H)
+            let sw = max(w, Int((W * scale).rounded(.toNearestOrEven))), sh = max(h, Int((H * scale).rounded(.toNearestOrEven)))
+            let (ox, oy) = (Double((sw - w) / 2), Double((sh - h) / 2))
+            let (fx, fy) = (W / Double(sw), H / Double(sh))
+            return [(box[0] + ox) * fx, (box[1] + oy) * fy, box[2] * fx, box[3] * fy]
+        default:
+            let (fx, fy) = (W / Double(w), H / Double(h))
+            return [box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy]
+        }
+    }
+
     /// FNV-1a over the settings and each file's path, size and modification time.
     func cacheStamp(_ files: [String]) -> UInt64 {
         var text = workerConfig.serialized(indent: nil)

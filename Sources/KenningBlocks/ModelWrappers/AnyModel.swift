@@ -76,6 +76,11 @@ public struct AnyModel: ModelWrapper {
     }
 
     public func postprocess(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {
+        try Self.rows(outputs)
+    }
+
+    /// Each sample's slice of every output, one after another.
+    static func rows(_ outputs: [Tensor]) throws(KenningError) -> [[Float]] {
         guard let first = outputs.first, let n = first.shape.first, n > 0 else { throw .failure("the model returned no output") }
         var rows = [[Float]](repeating: [], count: n)
         for out in outputs {
