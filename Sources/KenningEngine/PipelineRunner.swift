@@ -167,6 +167,9 @@ public struct PipelineRunner {
         return doc
     }
 
+    /// `seconds` to whole nanoseconds (the clocks' resolution), so a long series is written with the fewest digits.
+    static func nanoseconds(_ seconds: Double) -> Double { (seconds * 1e9).rounded() / 1e9 }
+
     /// The positions of the `k` largest scores, largest first (ties: the earlier position first).
     static func topIndices(_ s: [Float], _ k: Int) -> [Int] {
         var top: [Int] = []
@@ -302,8 +305,8 @@ public struct PipelineRunner {
             let chunk = Array(batches[next..<(next + chunkSize(batches.count - next, seconds: 0.25))])
             next += chunk.count
             for (b, done) in zip(chunk, try run(chunk)) {
-                steps.append(done.seconds)
-                stamps.append(done.finished)
+                steps.append(Self.nanoseconds(done.seconds))
+                stamps.append(Self.nanoseconds(done.finished))
                 let scores = try wrapper.postprocess(done.outputs)
                 guard scores.count == b.count else {
                     throw .failure("the model returned \(scores.count) results for a batch of \(b.count)")
@@ -340,8 +343,8 @@ public struct PipelineRunner {
             let chunk = (0..<n).map { batches[(next + $0) % batches.count] }
             next += n
             for done in try run(chunk) {
-                steps.append(done.seconds)
-                stamps.append(done.finished)
+                steps.append(Self.nanoseconds(done.seconds))
+                stamps.append(Self.nanoseconds(done.finished))
             }
         }
         let window = monotonicSeconds() - start

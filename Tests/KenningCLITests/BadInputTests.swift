@@ -301,6 +301,10 @@ let catalogue: [BadInput] = [
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/out/result_all_results.json"))
         try GoldenFile.check(GoldenFile.masked(r.stderr, temporary: dir), "bad-input/\(GoldenFile.slug(c.name)).txt")
+        // A fix never sends the user back to the command that just failed.
+        for line in r.stderr.split(separator: "\n") where line.contains("fix:") {
+            #expect(!line.contains("`kenning \(c.command)`") && !line.contains("`kenning \(c.command) "), "circular fix: \(line)")
+        }
     }
 
     @Test func missingConfigFile() throws {
