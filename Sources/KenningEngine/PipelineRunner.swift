@@ -5,7 +5,7 @@ import KenningModel
 
 /// Runs one scenario: optimizations (`kenning optimize`), measurements (`kenning test`), or both.
 public struct PipelineRunner {
-    public let scenario: Scenario
+    public var scenario: Scenario
     public let configPath: String?
     public let command: [String]
     public let log: @Sendable (String) -> Void

@@ -13,6 +13,10 @@ struct ScenarioOptions: ParsableArguments {
     @Option(help: "Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL")
     var verbosity: Verbosity = .INFO
 
+    @Flag(name: .customLong("evaluate-unoptimized"),
+          help: "Also measure the model before optimization (nested as __unoptimized__; the optimized run records its fidelity to it)")
+    var evaluateUnoptimized = false
+
     func log() -> @Sendable (String) -> Void {
         let quiet = verbosity != .DEBUG && verbosity != .INFO
         return { line in if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
@@ -20,6 +24,6 @@ struct ScenarioOptions: ParsableArguments {
 
     func runPipeline(optimize: Bool, test: Bool, commandName: [String]) throws {
         try PipelineRunner.runScenario(configPath: jsonCfg, optimize: optimize, test: test, measurementsPath: measurements,
-                                       command: ["kenning"] + commandName + CommandLine.arguments.dropFirst(commandName.count + 1), log: log())
+                                       evaluateUnoptimized: evaluateUnoptimized, command: ["kenning"] + commandName + CommandLine.arguments.dropFirst(commandName.count + 1), log: log())
     }
 }

@@ -316,3 +316,29 @@ import Testing
         #expect((withWarmup["warmup_inference_step"] as? [Double])?.count == 3)
     }
 }
+
+/// Kenning's `--evaluate-unoptimized`: the unoptimized model measured too, nested as `__unoptimized__`, and the
+/// optimized run's fidelity to it recorded; without optimization the flag is refused with a fix.
+@Suite struct EvaluateUnoptimized {
+    @Test func nestsTheUnoptimizedMeasurements() throws {
+        let dir = CLI.tempDir()
+        try #"""
+        {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx", "input_std": 16.0}},
+         "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+         "optimizers": [{"type": "NativeQuantizer", "parameters": {"compiled_model_path": "\#(dir)/int8.onnx"}}],
+         "runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "\#(dir)/r.onnx"}},
+         "measurement": {"warmup_runs": 1, "min_runs": 5, "min_time": 0.0}}
+        """#.write(toFile: "\(dir)/s.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["optimize", "test", "--json-cfg", "\(dir)/s.json", "--measurements", "\(dir)/m.json", "--evaluate-unoptimized"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = try #require(try CLI.json("\(dir)/m.json") as? [String: Any])
+        let plain = try #require(m["__unoptimized__"] as? [String: Any])
+        #expect(m["model_precision"] as? String == "int8" && plain["model_precision"] as? String == "float32")
+        #expect(plain["compiled_model_path"] as? String == "models/digits-cnn.onnx")
+        let fidelity = try #require(m["fidelity"] as? [String: Any])
+        #expect(fidelity["samples"] as? Int == 16 && (fidelity["max_abs_diff"] as? Double ?? 0) > 0 && (fidelity["cosine_min"] as? Double ?? 0) > 0.99)
+        let refused = try CLI.run(["test", "--json-cfg", "\(dir)/s.json", "--measurements", "\(dir)/m2.json", "--evaluate-unoptimized"])
+        #expect(refused.status == 2 && refused.stderr.contains("--evaluate-unoptimized") && refused.stderr.contains("`kenning optimize test`"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/m2.json"))
+    }
+}
