@@ -9,8 +9,13 @@ struct ResultRow {
     var metrics: [String: Double]
     var status: RunStatus
 
-    static func table(_ rows: [ResultRow], bestID: Int?, metric: String) -> String {
-        let header = ["", "id", "pipeline", "accuracy", "mean ms", "p99 ms", "cpu %", "mem %", "status"]
+    /// Metrics shown in every table; `extra` ones (those a search's objectives and constraints name) get a column each.
+    static let standard: Set<String> = ["accuracy", "inferencetime_mean", "inferencetime_p99", "session_utilization_cpus_percent_avg_mean",
+                                        "session_utilization_mem_percent_mean"]
+
+    static func table(_ rows: [ResultRow], bestID: Int?, metric: String, extra: [String] = []) -> String {
+        let added = extra.filter { !standard.contains($0) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let header = ["", "id", "pipeline", "accuracy", "mean ms", "p99 ms", "cpu %", "mem %"] + added + ["status"]
         var lines: [[String]] = [header]
         for r in rows {
             func f(_ key: String, _ scale: Double, _ digits: Int) -> String {
@@ -18,12 +23,13 @@ struct ResultRow {
             }
             lines.append([r.id == bestID ? "*" : "", String(r.id), r.what, f("accuracy", 1, 4), f("inferencetime_mean", 1000, 4),
                           f("inferencetime_p99", 1000, 4), f("session_utilization_cpus_percent_avg_mean", 1, 1),
-                          f("session_utilization_mem_percent_mean", 1, 1), r.status.rawValue])
+                          f("session_utilization_mem_percent_mean", 1, 1)]
+                         + added.map { key in r.metrics[key].map { String(format: "%.6g", $0) } ?? "-" } + [r.status.rawValue])
         }
         let widths = header.indices.map { c in lines.map { $0[c].count }.max() ?? 0 }
         let text = lines.map { row in
             row.enumerated().map { c, cell in
-                c == 2 || c == 8 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                c == 2 || c == header.count - 1 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
         }

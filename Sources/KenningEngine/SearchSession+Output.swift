@@ -25,7 +25,7 @@ extension SearchSession {
             ResultRow(id: e.id, what: runner.describe(e.pipeline), metrics: e.metricMap, status: e.status)
         }
         let best = currentBest()
-        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric))
+        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric, extra: op.objectives.map(\.metric) + op.constraints.map(\.metric)))
         let wall = monotonicSeconds() - start
         if op.objectives.count > 1 || !op.constraints.isEmpty {
             try writeParetoFile(best: best)
