@@ -51,6 +51,7 @@ extension FineTuneRunner {
         let reference = op.outputTolerance.isEmpty ? nil : referenceOutputs(runnable.first?.pipeline, cache: cache)
         var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
                                     excluded: excluded, reference: reference, start: start, total: runnable.count)
+        if op.evaluateUnoptimized, let first = runnable.first { session.measureUnoptimized(first) }
         try session.search(runnable)
         try session.resolveTies()
         return try session.finish()

@@ -24,10 +24,13 @@ public struct OptimizationParameters: Sendable {
     /// check is off (`"output_tolerance": false`).
     public var outputTolerance: [String: Double]
     public var remeasureRounds: Int
+    /// Measure the model wrapper's own model once too (Kenning's --evaluate-unoptimized for a search), the baseline of
+    /// every run's deltas in the results.
+    public var evaluateUnoptimized: Bool = false
 
     static let blockKeys = ["model_wrapper", "dataset", "optimizers", "runtime"]
     static let knownKeys = ["strategy", "optimizable", "metric", "policy", "objectives", "constraints", "selection", "max_runs", "max_time",
-                            "seed", "halving_rate", "output_tolerance", "remeasure_ties"]
+                            "seed", "halving_rate", "output_tolerance", "remeasure_ties", "evaluate_unoptimized"]
 
     public static func parse(_ doc: JSONValue) throws(KenningError) -> OptimizationParameters {
         guard case .object = doc else {
@@ -175,10 +178,18 @@ public struct OptimizationParameters: Sendable {
                 problems.append(Problem("\"seed\" must be an integer", path: "\(base).seed", fix: "e.g. 1234"))
             }
         }
+        var evaluateUnoptimized = false
+        if let v = op["evaluate_unoptimized"] {
+            if let b = v.boolValue { evaluateUnoptimized = b } else {
+                problems.append(Problem("\"evaluate_unoptimized\" must be true or false", path: "\(base).evaluate_unoptimized", fix: "e.g. true"))
+            }
+        }
         if !problems.isEmpty { throw KenningError(.badInput, problems) }
-        return OptimizationParameters(strategy: StrategyKind(rawValue: strategy) ?? .grid, optimizable: optimizable, metric: metric, metricAsWritten: metricRaw ?? metric,
+        var parsed = OptimizationParameters(strategy: StrategyKind(rawValue: strategy) ?? .grid, optimizable: optimizable, metric: metric, metricAsWritten: metricRaw ?? metric,
                                       policy: objectives.first.map { $0.minimize ? "min" : "max" } ?? policy, objectives: objectives,
                                       constraints: constraints, selection: selection, maxRuns: maxRuns, maxTime: maxTime, seed: seed,
                                       halvingRate: rate, outputTolerance: tolerance, remeasureRounds: rounds)
+        parsed.evaluateUnoptimized = evaluateUnoptimized
+        return parsed
     }
 }

@@ -77,6 +77,7 @@ public enum ScenarioSchema {
                                                               ("additionalProperties", false)])])])),
             ("remeasure_ties", .object([("description", "Rounds of interleaved re-measurement of tied runs"),
                                         ("anyOf", [.object([("type", "boolean")]), .object([("type", "integer"), ("minimum", 0)])])])),
+            ("evaluate_unoptimized", typed("boolean", "Also measure the model wrapper's own model once, the baseline of every run's deltas", [])),
         ]
         return .object([("type", "object"), ("properties", .object(properties)), ("additionalProperties", false)])
     }

@@ -77,6 +77,17 @@ extension SearchSession {
         return e
     }
 
+    /// Measures the model wrapper's own model (no optimizers) on `first`'s runtime, once, as the baseline of the results.
+    mutating func measureUnoptimized(_ first: Candidate) {
+        let pipeline = first.pipeline.setting("optimizers", to: .array([]))
+        var e = measure(pipeline, into: Evaluation(id: -1, pipeline: pipeline, status: .failed), suffix: "_unoptimized")
+        e.pipeline = pipeline
+        measuredSeconds += e.window
+        runner.say("unoptimized model on \(runner.describe(pipeline)): \(e.status.rawValue)"
+            + (e.metricMap[op.metric].map { "  \(op.metric)=\(String(format: "%.6g", $0))" } ?? "") + (e.reason.map { " (\($0))" } ?? ""))
+        baseline = e
+    }
+
     /// Whether a run's log shows an allocation failure under its memory limit. The one status still read from text:
     /// the Swift runtime and the C libraries report a failed allocation only as a message before the process stops.
     static func outOfMemory(_ log: String) -> Bool {

@@ -16,6 +16,7 @@ extension SearchSession {
             pairs.append(("id", .int(best.id)))
             pairs.append(("environment", Environment.fingerprint()))
             if !ties.isEmpty { pairs.append(("ties", JSONValue(ties))) }
+            if let baseline { pairs.append(("unoptimized", baseline.json)) }
             try Files.writeJSON(.object(pairs), to: runner.options.outputPath)
         }
     }
@@ -25,7 +26,8 @@ extension SearchSession {
             ResultRow(id: e.id, what: runner.describe(e.pipeline), metrics: e.metricMap, status: e.status)
         }
         let best = currentBest()
-        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric, extra: op.objectives.map(\.metric) + op.constraints.map(\.metric)))
+        let base = baseline.map { ResultRow(id: -1, what: "unoptimized: " + runner.describe($0.pipeline), metrics: $0.metricMap, status: $0.status) }
+        print(ResultRow.table(rows, bestID: best?.id, metric: op.metric, extra: op.objectives.map(\.metric) + op.constraints.map(\.metric), baseline: base))
         let wall = monotonicSeconds() - start
         if op.objectives.count > 1 || !op.constraints.isEmpty {
             try writeParetoFile(best: best)
@@ -35,6 +37,7 @@ extension SearchSession {
             ("overhead_fraction", .double(wall > 0 ? (wall - measuredSeconds) / wall : 0)), ("compiled_steps", .int(stats.compiled)),
             ("compile_s", .double(stats.compileSeconds)), ("cache_hits", .int(stats.cacheHits)), ("cache_saved_s", .double(stats.savedSeconds)),
             ("best", currentBest().map { .int($0.id) } ?? .null), ("ties", JSONValue(ties)),
+            ("unoptimized", baseline.map(\.json) ?? .null),
             ("environment", Environment.fingerprint()),
         ]), to: runner.path("_summary.json"))
         runner.say(String(format: "%d runs in %.1f s (%.1f s measuring); compiled %d step(s) in %.1f s, %d cache hit(s) saving %.1f s",

@@ -25,6 +25,8 @@ struct SearchSession {
     var evaluations: [Evaluation] = []
     var measuredSeconds = 0.0
     var ties: [Int] = []
+    /// The model wrapper's own model on the first candidate's runtime (`evaluate_unoptimized`): the deltas' baseline.
+    var baseline: Evaluation?
     /// Successive halving picks only among the runs of its last rung (measured with the largest budget).
     var finalists: Set<Int>?
 

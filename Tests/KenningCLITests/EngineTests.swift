@@ -342,3 +342,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/m2.json"))
     }
 }
+
+/// `"evaluate_unoptimized": true` in a search: the model wrapper's own model is measured once on the first candidate's
+/// runtime, written beside the best pick, and every run's table row shows its change from it.
+@Suite struct SearchBaseline {
+    @Test func unoptimizedModelIsTheBaseline() throws {
+        let dir = CLI.tempDir()
+        try fineTuneConfig(
+            optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/g.onnx"]}}]"#,
+            runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/r.onnx"], "backend": ["reference", "onednn"]}}]"#,
+            parameters: #"{"strategy": "grid_search", "optimizable": ["optimizers", "runtime"], "metric": "inferencetime_mean", "policy": "min", "evaluate_unoptimized": true}"#,
+            extra: #""measurement": {"warmup_runs": 1, "min_runs": 10, "min_time": 0.0},"#
+        ).write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let best = try #require(try CLI.json("\(dir)/out/r.json") as? [String: Any])
+        let baseline = try #require(best["unoptimized"] as? [String: Any])
+        #expect(baseline["status"] as? String == "ok" && (baseline["metrics"] as? [String: Double])?["accuracy"] != nil)
+        #expect(((baseline["pipeline"] as? [String: Any])?["optimizers"] as? [Any])?.isEmpty == true)
+        #expect(r.stdout.contains("Δ mean %") && r.stdout.contains(" u  unoptimized: NativeRuntime"), "\(r.stdout)")
+        let all = try #require(try CLI.json("\(dir)/out/r_all_results.json") as? [[String: Any]])
+        #expect(all.count == 2)   // the baseline is not one of the search's runs
+    }
+}
