@@ -10,7 +10,8 @@
   OUT/coco/val2017/…, annotations/instances_val2017.json
                                            photographs in Kenning's COCO layout with NudeNet's 18 categories (the YOLOv8
                                            detector scripts/make-model-families.py takes from the nudenet wheel) and face
-                                           boxes written here by hand; the other photographs have no boxes
+                                           boxes written here by hand; the other photographs have no boxes; the same
+                                           again as dataset_type faces2017 with one category, "face"
   OUT/imagenet/kenning-<type>.npy         Kenning's ImageNetDataset.prepare_input_samples for each preprocess_type
                                            (Pillow resize to 224 × 224, then caffe / tf / torch / none), NHWC, in the
                                            order of labels.json's sorted file names
@@ -131,6 +132,13 @@ def coco(out):
                          "area": w * h, "iscrowd": 0})
     cats = [{"id": i + 1, "name": n} for i, n in enumerate(NUDENET)]
     (out / "annotations" / "instances_val2017.json").write_text(json.dumps({"images": images, "categories": cats, "annotations": anns}))
+    # The same photographs and faces with one category, "face", for face detectors (dataset_type "faces2017").
+    (out / "faces2017").mkdir(exist_ok=True)
+    for im in images:
+        (out / "faces2017" / im["file_name"]).write_bytes((out / "val2017" / im["file_name"]).read_bytes())
+    faces = [dict(a, category_id=1) for a in anns]
+    (out / "annotations" / "instances_faces2017.json").write_text(json.dumps({"images": images, "categories": [{"id": 1, "name": "face"}],
+                                                                              "annotations": faces}))
     return len(images)
 
 

@@ -18,6 +18,7 @@ extension BlockRegistry {
         BlockEntry(AnyModel.description, maker: .modelWrapper { p throws(KenningError) in try AnyModel(p) }),
         BlockEntry(COCODataset2017.description, maker: .dataset { p throws(KenningError) in try COCODataset2017(p) }),
         BlockEntry(YOLODetector.description, maker: .modelWrapper { p throws(KenningError) in try YOLODetector(p) }),
+        BlockEntry(SSDDetector.description, maker: .modelWrapper { p throws(KenningError) in try SSDDetector(p) }),
         BlockEntry(TensorFlowPetDatasetMobileNetV2.description, maker: .modelWrapper { p throws(KenningError) in try TensorFlowPetDatasetMobileNetV2(p) }),
         BlockEntry(MagicWandDataset.description, maker: .dataset { p throws(KenningError) in try MagicWandDataset(p) }),
         BlockEntry(MagicWandModelWrapper.description, maker: .modelWrapper { p throws(KenningError) in try MagicWandModelWrapper(p) }),
