@@ -190,6 +190,20 @@ public enum ONNX {
         return info
     }
 
+    /// A tensor's value count and element type from its header fields, after the checks every reader of tensors makes.
+    static func tensorHeader(name: String, dims: [Int], type: Int, external: Bool) throws(ProtoMalformed) -> (Int, ElementType) {
+        if external { throw ProtoMalformed(reason: "tensor \"\(name)\" keeps its data in an external file, which is not supported") }
+        guard dims.allSatisfy({ $0 >= 0 }) else { throw ProtoMalformed(reason: "negative dimension in tensor \"\(name)\"") }
+        var count = 1
+        for d in dims {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= 1 << 40 else { throw ProtoMalformed(reason: "tensor \"\(name)\" has an impossible shape \(dims)") }
+            count = product
+        }
+        guard let et = ElementType(onnxCode: type) else { throw ProtoMalformed(reason: "unknown data type \(type) in \"\(name)\"") }
+        return (count, et)
+    }
+
     static func decodeTensor(_ bytes: ArraySlice<UInt8>, context: inout String) throws -> (String, Tensor) {
         var r = ProtoReader(bytes)
         var dims: [Int] = []
@@ -214,15 +228,7 @@ public enum ONNX {
             default: break
             }
         }
-        if external { throw ProtoMalformed(reason: "tensor \"\(name)\" keeps its data in an external file, which is not supported") }
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw ProtoMalformed(reason: "negative dimension in tensor \"\(name)\"") }
-        var count = 1
-        for d in dims {
-            let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= 1 << 40 else { throw ProtoMalformed(reason: "tensor \"\(name)\" has an impossible shape \(dims)") }
-            count = product
-        }
-        guard let et = ElementType(onnxCode: type) else { throw ProtoMalformed(reason: "unknown data type \(type) in \"\(name)\"") }
+        let (count, et) = try tensorHeader(name: name, dims: dims, type: type, external: external)
         func check(_ n: Int) throws {
             guard n == count else {
                 throw ProtoMalformed(reason: "tensor \"\(name)\" has \(n) values but its shape \(dims) needs \(count)")

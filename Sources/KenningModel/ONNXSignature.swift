@@ -174,15 +174,7 @@ extension ONNX {
             default: break
             }
         }
-        if external { throw ProtoMalformed(reason: "tensor \"\(name)\" keeps its data in an external file, which is not supported") }
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw ProtoMalformed(reason: "negative dimension in tensor \"\(name)\"") }
-        var count = 1
-        for d in dims {
-            let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= 1 << 40 else { throw ProtoMalformed(reason: "tensor \"\(name)\" has an impossible shape \(dims)") }
-            count = product
-        }
-        guard let et = ElementType(onnxCode: type) else { throw ProtoMalformed(reason: "unknown data type \(type) in \"\(name)\"") }
+        let (count, et) = try tensorHeader(name: name, dims: dims, type: type, external: external)
         let values: Int
         switch et {
         case .float32: values = rawBytes.map { $0 / 4 } ?? floats

@@ -20,20 +20,15 @@ public struct AnyModel: ModelWrapper {
     public let modelPath: String
     public let format: ModelFormat
 
-    public var framework: FrameworkInfo { FrameworkInfo(name: format == .tflite ? "tflite" : "onnx", version: format == .tflite ? "flatbuffer" : "ir") }
+    public var framework: FrameworkInfo { ModelFile.framework(format) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
-        format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
+        format = ModelFile.format(of: modelPath)
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        let io: IOSpec
-        do {
-            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.signature(path: modelPath).io
-        } catch {
-            throw error.under("$.parameters.model_path")
-        }
+        let io = try ModelFile.io(modelPath, format: format)
         guard !io.inputs.isEmpty, !io.outputs.isEmpty else {
             throw .badInput("\(modelPath) declares \(io.inputs.count) inputs and \(io.outputs.count) outputs", path: "$.parameters.model_path",
                             fix: "re-export the model with its inputs and outputs declared")

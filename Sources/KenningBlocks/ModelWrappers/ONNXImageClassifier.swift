@@ -37,13 +37,13 @@ public struct ONNXImageClassifier: ModelWrapper {
     /// The input's shape without the batch, when given (input_shape).
     public let inputShape: [Int]?
 
-    public var framework: FrameworkInfo { FrameworkInfo(name: format == .tflite ? "tflite" : "onnx", version: format == .tflite ? "flatbuffer" : "ir") }
+    public var framework: FrameworkInfo { ModelFile.framework(format) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
         mean = Self.perChannel(p["input_mean"]) ?? [0]
         std = Self.perChannel(p["input_std"]) ?? [1]
-        format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
+        format = ModelFile.format(of: modelPath)
         layout = format == .tflite ? "NHWC" : p[Key.inputLayout] ?? "NCHW"
         let given = p.doubles(Key.inputShape.name)
         if let given {
@@ -56,12 +56,7 @@ public struct ONNXImageClassifier: ModelWrapper {
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        let io: IOSpec
-        do {
-            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.signature(path: modelPath).io
-        } catch {
-            throw error.under("$.parameters.model_path")
-        }
+        let io = try ModelFile.io(modelPath, format: format)
         guard io.inputs.count == 1 else {
             throw .badInput("\(modelPath) has \(io.inputs.count) inputs; an image classifier takes exactly one", file: modelPath,
                             fix: "use a model with a single image input")

@@ -11,9 +11,6 @@ public struct SSDDetector: ObjectDetector {
     enum Key {
         static let strides = ParameterKey<[Double]>("anchor_strides")
         static let perLayer = ParameterKey<Int>("anchors_per_layer")
-        static let scoreThreshold = ParameterKey<Double>("score_threshold")
-        static let iouThreshold = ParameterKey<Double>("iou_threshold")
-        static let maxDetections = ParameterKey<Int>("max_detections")
     }
 
     public static let description = BlockDescription(
@@ -26,10 +23,7 @@ public struct SSDDetector: ObjectDetector {
             ParameterSpec(Key.perLayer, .integer, default: 2, range: 1...64, help: "Anchors per grid cell and layer"),
             ParameterSpec("input_mean", .number, default: 127.5, help: "Subtracted from every 0–255 pixel"),
             ParameterSpec("input_std", .number, default: 127.5, range: 1e-12...1e12, help: "Divides every pixel after the mean"),
-            ParameterSpec(Key.scoreThreshold, .number, default: 0.001, range: 0...1, help: "Boxes scoring below this are dropped"),
-            ParameterSpec(Key.iouThreshold, .number, default: 0.3, range: 0...1, help: "Non-maximum suppression's overlap limit"),
-            ParameterSpec(Key.maxDetections, .integer, default: 100, range: 1...10000, help: "Boxes kept per image"),
-        ],
+        ] + DetectionParameters.common(iou: 0.3),
         outputFormats: [.onnx, .tflite])
 
     public let modelPath: String
@@ -42,11 +36,11 @@ public struct SSDDetector: ObjectDetector {
     /// The model input's height and width (NHWC), read from the model.
     let inputSize: (Int, Int)?
 
-    public var framework: FrameworkInfo { FrameworkInfo(name: format == .tflite ? "tflite" : "onnx", version: format == .tflite ? "flatbuffer" : "ir") }
+    public var framework: FrameworkInfo { ModelFile.framework(format) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
-        format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
+        format = ModelFile.format(of: modelPath)
         strides = p[Key.strides].map { Int($0) }
         guard !strides.isEmpty, strides.allSatisfy({ $0 >= 1 }) else {
             throw .badInput("anchor_strides must be whole numbers ≥ 1", path: "$.parameters.anchor_strides", fix: "e.g. [8, 16, 16, 16]")
@@ -54,20 +48,15 @@ public struct SSDDetector: ObjectDetector {
         perLayer = p[Key.perLayer]
         mean = Float(p["input_mean"]?.doubleValue ?? 127.5)
         std = Float(p["input_std"]?.doubleValue ?? 127.5)
-        scoreThreshold = p[Key.scoreThreshold]
-        iouThreshold = p[Key.iouThreshold]
-        maxDetections = p[Key.maxDetections]
+        scoreThreshold = p[DetectionParameters.scoreThreshold]
+        iouThreshold = p[DetectionParameters.iouThreshold]
+        maxDetections = p[DetectionParameters.maxDetections]
         let io = format == .tflite ? try? TFLite.ioSpec(path: modelPath) : try? ONNX.signature(path: modelPath).io
         inputSize = io?.inputs.first.flatMap { $0.shape.count == 4 && $0.shape[1] > 0 && $0.shape[2] > 0 ? ($0.shape[1], $0.shape[2]) : nil }
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        let io: IOSpec
-        do {
-            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.signature(path: modelPath).io
-        } catch {
-            throw error.under("$.parameters.model_path")
-        }
+        let io = try ModelFile.io(modelPath, format: format)
         guard io.inputs.count == 1, io.outputs.count >= 2, io.inputs[0].shape.count == 4 else {
             throw .badInput("\(modelPath) is not an SSD-style detector: it needs one NHWC image input and box and score outputs",
                             path: "$.parameters.model_path", fix: "use an anchor-based SSD export, or AnyModel to measure another model")

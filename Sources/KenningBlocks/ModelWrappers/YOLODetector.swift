@@ -9,9 +9,6 @@ import KenningModel
 public struct YOLODetector: ObjectDetector {
     enum Key {
         static let format = ParameterKey<String>("output_format")
-        static let scoreThreshold = ParameterKey<Double>("score_threshold")
-        static let iouThreshold = ParameterKey<Double>("iou_threshold")
-        static let maxDetections = ParameterKey<Int>("max_detections")
         static let inputLayout = ParameterKey<String>("input_layout")
     }
 
@@ -23,11 +20,8 @@ public struct YOLODetector: ObjectDetector {
             ParameterSpec("model_name", .string, default: .null, nullable: true, help: "Name used in reports"),
             ParameterSpec(Key.format, .choice(["auto", "yolov8", "yolov5"]), default: "auto",
                           help: "yolov8: [batch, 4 + classes, boxes]; yolov5: [batch, boxes, 5 + classes] with objectness; auto: yolov8 when the last axis is the longer one, else yolov5"),
-            ParameterSpec(Key.scoreThreshold, .number, default: 0.001, range: 0...1, help: "Boxes scoring below this are dropped (0.001: COCO evaluation)"),
-            ParameterSpec(Key.iouThreshold, .number, default: 0.7, range: 0...1, help: "Non-maximum suppression: a box overlapping a better one of its class more than this is dropped"),
-            ParameterSpec(Key.maxDetections, .integer, default: 100, range: 1...10000, help: "Boxes kept per image"),
             ParameterSpec(Key.inputLayout, .choice(["NCHW", "NHWC"]), default: "NCHW", help: "Layout of the model's image input (a TFLite model's is NHWC)"),
-        ],
+        ] + DetectionParameters.common(iou: 0.7),
         outputFormats: [.onnx, .tflite])
 
     public let modelPath: String
@@ -38,25 +32,20 @@ public struct YOLODetector: ObjectDetector {
     let maxDetections: Int
     let layout: String
 
-    public var framework: FrameworkInfo { FrameworkInfo(name: format == .tflite ? "tflite" : "onnx", version: format == .tflite ? "flatbuffer" : "ir") }
+    public var framework: FrameworkInfo { ModelFile.framework(format) }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         modelPath = p[CommonParameter.modelPath] ?? ""
-        format = TFLite.isTFLite(path: modelPath) ? .tflite : .onnx
+        format = ModelFile.format(of: modelPath)
         outputFormat = p[Key.format] ?? "auto"
-        scoreThreshold = p[Key.scoreThreshold]
-        iouThreshold = p[Key.iouThreshold]
-        maxDetections = p[Key.maxDetections]
+        scoreThreshold = p[DetectionParameters.scoreThreshold]
+        iouThreshold = p[DetectionParameters.iouThreshold]
+        maxDetections = p[DetectionParameters.maxDetections]
         layout = format == .tflite ? "NHWC" : p[Key.inputLayout] ?? "NCHW"
     }
 
     public func artifact() throws(KenningError) -> ModelArtifact {
-        let io: IOSpec
-        do {
-            io = format == .tflite ? try TFLite.ioSpec(path: modelPath) : try ONNX.signature(path: modelPath).io
-        } catch {
-            throw error.under("$.parameters.model_path")
-        }
+        let io = try ModelFile.io(modelPath, format: format)
         guard io.inputs.count == 1, let out = io.outputs.first, out.shape.count == 3 || out.shape.allSatisfy({ $0 < 0 }) else {
             throw .badInput("\(modelPath) is not a YOLO-style detector: it needs one image input and a [batch, rows, boxes] output "
                             + "(it has \(io.inputs.count) input(s), output shape \(io.outputs.first?.shape ?? []))", path: "$.parameters.model_path",
