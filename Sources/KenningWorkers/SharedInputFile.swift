@@ -19,8 +19,7 @@ final class SharedInputFile {
 
     /// The file of the pool slot whose record is at `recordPath`.
     static func path(forSlot recordPath: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in recordPath.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hash = FNV1a.hash(recordPath)
         return (folder as NSString).appendingPathComponent("kenning-inputs-\(String(hash, radix: 16))")
     }
 

@@ -153,6 +153,6 @@ public struct ImagePreprocessing: Sendable, Equatable {
             let a = try? FileManager.default.attributesOfItem(atPath: f)
             text += "\n\(f)|\((a?[.size] as? Int) ?? -1)|\((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
         }
-        return text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        return FNV1a.hash(text)
     }
 }

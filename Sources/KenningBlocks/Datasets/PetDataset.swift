@@ -66,7 +66,7 @@ public struct PetDataset: Dataset {
         let per = size * size * 3
         let cache = root + "/.kenning-pixels-\(size).u8"
         let listing = names.joined(separator: "\n")
-        let stamp = Array(listing.utf8).reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        let stamp = FNV1a.hash(listing)
         if let data = FileManager.default.contents(atPath: cache), data.count == 8 + names.count * per,
            data.prefix(8).withUnsafeBytes({ $0.loadUnaligned(as: UInt64.self) }) == stamp
         {
