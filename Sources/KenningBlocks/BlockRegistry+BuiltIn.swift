@@ -33,5 +33,11 @@ extension BlockRegistry {
         BlockEntry(IREERuntime.description, maker: .runtime { p throws(KenningError) in try IREERuntime(p) }),
         BlockEntry(TVMRuntime.description, maker: .runtime { p throws(KenningError) in try TVMRuntime(p) }),
         BlockEntry(TFLiteRuntime.description, maker: .runtime { p throws(KenningError) in try TFLiteRuntime(p) }),
+        // Targets: how a scenario reaches the machine or board that measures it, and what that target is.
+        BlockEntry(NetworkProtocol.description, maker: .protocol { p throws(KenningError) in try NetworkProtocol(p) }),
+        BlockEntry(UARTProtocol.description, maker: .protocol { p throws(KenningError) in try UARTProtocol(p) }),
+        BlockEntry(LocalPlatform.description, maker: .platform { p throws(KenningError) in try LocalPlatform(p) }),
+        BlockEntry(BoardPlatform.description, maker: .platform { p throws(KenningError) in try BoardPlatform(p) }),
+        BlockEntry(BareMetalPlatform.description, maker: .platform { p throws(KenningError) in try BareMetalPlatform(p) }),
     ])
 }

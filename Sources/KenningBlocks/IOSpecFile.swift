@@ -24,6 +24,11 @@ public enum IOSpecFile {
     /// Reads `<model>.json` when it exists and holds a valid specification.
     public static func read(nextTo modelPath: String) -> IOSpec? {
         guard let text = try? String(contentsOfFile: modelPath + ".json", encoding: .utf8), let doc = try? JSONValue.parse(text) else { return nil }
+        return parse(doc)
+    }
+
+    /// The specification in a Kenning IO-spec document (`input` and `output` lists of name, shape, dtype), or nil.
+    public static func parse(_ doc: JSONValue) -> IOSpec? {
         func specs(_ key: String) -> [TensorSpec]? {
             doc[key]?.arrayValue?.compactMap { t in
                 guard let name = t["name"]?.stringValue, let shape = t["shape"]?.arrayValue?.compactMap(\.intValue) else { return nil }

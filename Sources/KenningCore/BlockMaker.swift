@@ -5,4 +5,6 @@ public enum BlockMaker: Sendable {
     case modelWrapper(@Sendable (ResolvedParameters) throws(KenningError) -> any ModelWrapper)
     case optimizer(@Sendable (ResolvedParameters) throws(KenningError) -> any Optimizer)
     case runtime(@Sendable (ResolvedParameters) throws(KenningError) -> any Runtime)
+    case `protocol`(@Sendable (ResolvedParameters) throws(KenningError) -> any TargetProtocol)
+    case platform(@Sendable (ResolvedParameters) throws(KenningError) -> any Platform)
 }

@@ -10,10 +10,13 @@ public protocol InferenceSession: AnyObject {
     /// What the session learned about itself that the measurements should record (e.g. the execution providers a
     /// framework really uses, and warnings about the fallbacks it made).
     var details: [(String, JSONValue)] { get }
+    /// Entries for the top level of the measurements file (a remote target's own figures, the protocol's round trips).
+    var measurements: [(String, JSONValue)] { get }
 }
 
 extension InferenceSession {
     public var details: [(String, JSONValue)] { [] }
+    public var measurements: [(String, JSONValue)] { [] }
 
     public func runTimed(_ sets: [[Tensor]]) throws(KenningError) -> [TimedInference] {
         var out: [TimedInference] = []

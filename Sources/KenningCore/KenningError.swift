@@ -13,6 +13,10 @@ public struct KenningError: Error, Sendable, CustomStringConvertible {
         case unspecified
         /// The pipeline's blocks cannot run together (formats, ops, a kernel that cannot be exact on this CPU).
         case incompatiblePipeline = "incompatible_pipeline"
+        /// The target measuring the model went away (its server died, the link dropped, it refused the connection).
+        case targetLost = "target_lost"
+        /// The target stopped answering within the protocol's timeout.
+        case targetTimeout = "target_timeout"
     }
 
     public var kind: Kind

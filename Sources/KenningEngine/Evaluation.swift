@@ -14,6 +14,8 @@ struct Evaluation {
     var wall: Double = 0
     var cacheHits = 0
     var fromJournal = false
+    /// The target that measured the run: its name in the config and what it reported about itself.
+    var target: JSONValue?
 
     var metricMap: [String: Double] { Dictionary(metrics, uniquingKeysWith: { a, _ in a }) }
 
@@ -25,6 +27,7 @@ struct Evaluation {
         pairs.append(("measurement_window", .double(window)))
         pairs.append(("wall_time", .double(wall)))
         pairs.append(("cache_hits", .int(cacheHits)))
+        if let target { pairs.append(("target", target)) }
         return .object(pairs)
     }
 
@@ -43,6 +46,7 @@ struct Evaluation {
         window = r["measurement_window"]?.doubleValue ?? 0
         wall = r["wall_time"]?.doubleValue ?? 0
         cacheHits = r["cache_hits"]?.intValue ?? 0
+        target = r["target"]
         fromJournal = true
     }
 }

@@ -18,15 +18,18 @@ public struct FineTuneRunner {
     public func plan(_ doc: JSONValue, parameters op: OptimizationParameters) throws(KenningError) -> [Candidate] {
         guard case let .object(pairs) = doc else { throw .badInput("the config must be an object", path: "$", fix: "write a JSON/YAML object") }
         var problems: [Problem] = []
-        for (key, _) in pairs where !OptimizationParameters.blockKeys.contains(key) && key != "optimization_parameters" && key != "measurement" {
+        let targetKeys = ["protocol", "platform", "targets"]
+        for (key, _) in pairs where !OptimizationParameters.blockKeys.contains(key) && key != "optimization_parameters" && key != "measurement"
+            && !targetKeys.contains(key) {
             if Scenario.unsupportedKeys.contains(key) {
                 problems.append(Problem("the \"\(key)\" block is not supported yet", path: "$.\(key)", fix: "remove it"))
             } else {
                 problems.append(Problem("unknown top-level key \"\(key)\"", path: "$.\(key)",
-                                        fix: nearestNames(to: key, in: OptimizationParameters.blockKeys + ["optimization_parameters", "measurement"]).first
+                                        fix: nearestNames(to: key, in: OptimizationParameters.blockKeys + targetKeys + ["optimization_parameters", "measurement"]).first
                                             .map { "did you mean \"\($0)\"?" } ?? "remove it"))
             }
         }
+        let targets = SearchTarget.parse(doc, registry: registry, problems: &problems)
         if doc["model_wrapper"] == nil { problems.append(Problem("the config has no \"model_wrapper\"", path: "$", fix: "add a model_wrapper block")) }
         var lists: [(String, [JSONValue])] = []
         for key in OptimizationParameters.blockKeys {
@@ -68,7 +71,12 @@ public struct FineTuneRunner {
         for combo in GridSearch.product(lists.map(\.1)) {
             var pairs = Array(zip(keys, combo))
             if let m = doc["measurement"] { pairs.append(("measurement", m)) }
-            candidates.append(Candidate(pipeline: .object(pairs), id: nil, exclusion: nil))
+            let pipeline = JSONValue.object(pairs)
+            // Each candidate on each target that takes its runtime, the targets varying fastest.
+            for target in targets ?? [] where target.takes(runtime: pipeline["runtime"]) {
+                candidates.append(Candidate(pipeline: target.apply(to: pipeline), id: nil, exclusion: nil))
+            }
+            if targets == nil { candidates.append(Candidate(pipeline: pipeline, id: nil, exclusion: nil)) }
         }
         guard !candidates.isEmpty else {
             throw .badInput("the grid is empty", path: "$", fix: "give every optimizable parameter at least one value")
@@ -190,5 +198,6 @@ public struct FineTuneRunner {
         let opts = pipeline["optimizers"]?.arrayValue?.map { label($0, .optimizer) } ?? []
         let runtime = pipeline["runtime"].map { label($0, .runtime) } ?? "NativeRuntime"
         return (opts.isEmpty ? "" : opts.joined(separator: " → ") + " → ") + runtime
+            + (pipeline["target_name"]?.stringValue.map { " @ \($0)" } ?? "")
     }
 }

@@ -28,6 +28,7 @@ public struct PipelineRunner {
         var dataset: (any Dataset)?
         var optimizers: [(config: BlockConfig, block: any Optimizer)]
         var runtime: (config: BlockConfig?, block: any Runtime)
+        var platform: (any Platform)?
     }
 
     func build() throws(KenningError) -> Built {
@@ -55,7 +56,29 @@ public struct PipelineRunner {
                 + [("save_model_path", .string(""))])
             runtime = (nil, try NativeRuntime(defaults))
         }
-        return Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime)
+        let platform = try scenario.platform.map { (c: BlockConfig) throws(KenningError) -> any Platform in
+            try make(c) { if case let .platform(f) = $0 { return f }; return nil }
+        }
+        var proto = try scenario.protocolBlock.map { (c: BlockConfig) throws(KenningError) -> any TargetProtocol in
+            try make(c) { if case let .protocol(f) = $0 { return f }; return nil }
+        }
+        if let platform, platform.isLocal, proto != nil {
+            throw .badInput("\(scenario.platform!.entry.description.name) is this machine, and the scenario also has a protocol to reach a target",
+                            path: "$.platform", fix: "remove the protocol block to measure here, or describe the target with BoardPlatform")
+        }
+        if proto == nil, let platform, !platform.isLocal {
+            proto = platform.defaultProtocol
+            guard proto != nil else {
+                throw .badInput("the platform \(platform.displayName ?? platform.name ?? "") is not this machine, and nothing says how to reach it",
+                                path: "$.platform", fix: "add a protocol block (NetworkProtocol to a `kenning server`, or UARTProtocol), or set uart_port")
+            }
+        }
+        var built = Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime, platform: platform)
+        if let proto {
+            let block = runtime.0?.json ?? .object([("type", .string(NativeRuntime.description.dottedName)), ("parameters", .object([]))])
+            built.runtime = (runtime.0, RemoteRuntime(local: runtime.1, block: block, proto: proto))
+        }
+        return built
     }
 
     /// How many outputs a run keeps in `output_samples` and compares with the unoptimized model's.
@@ -152,6 +175,15 @@ public struct PipelineRunner {
             throw .badInput("`kenning test` needs a dataset", path: "$", fix: "add a \"dataset\" block to the scenario")
         }
         onPhase("load")
+        // The target's memory, before anything is sent to it.
+        if let platform = built.platform {
+            let size = (try? FileManager.default.attributesOfItem(atPath: artifact.path)[.size] as? Int) ?? 0
+            if let reason = platform.fitProblem(modelBytes: size, path: "$.platform.parameters") {
+                throw KenningError(.badInput, [Problem("incompatible pipeline: \(reason)", path: "$.platform",
+                                                       fix: "choose a smaller model or optimizer settings, or a larger target")],
+                                   code: .incompatiblePipeline)
+            }
+        }
         if let reason = runtimeBlock.incompatibility(with: artifact) {
             throw KenningError(.badInput, [Problem("incompatible pipeline: \(reason)", path: runtimePath, fix: "choose another runtime or model")],
                                code: .incompatiblePipeline)
@@ -219,7 +251,8 @@ public struct PipelineRunner {
             ("versions", .object(frameworkVersions(built))),
             ("environment", Environment.fingerprint()),
             ("measurement_settings", scenario.measurement.json),
-        ]
+        ] + (scenario.targetName.map { [("target_name", JSONValue.string($0))] } ?? [])
+            + (built.platform.map { [("platform", $0.json)] } ?? [])
     }
 
     /// swift-kenning's version and that of every framework the pipeline's blocks use.
@@ -371,7 +404,7 @@ public struct PipelineRunner {
         var fidelity: [(String, JSONValue)] = []
         if let referenceOutputs { fidelity.append(("fidelity", OutputFidelity(outputs: outputSamples, reference: referenceOutputs).json)) }
         if let cap = outputValueCap, outputSamples.contains(where: { $0.count > cap }) { fidelity.append(("output_samples_value_cap", .int(cap))) }
-        return details + detection + fidelity + [
+        let entries: [(String, JSONValue)] = details + session.measurements + detection + fidelity + [
             ("measurement_window", .double(window)),
             ("warmup_inference_step", JSONValue(warmup)),
             ("target_inference_step", JSONValue(steps)),
@@ -391,5 +424,29 @@ public struct PipelineRunner {
             ("total", .int(total)),
             ("output_samples", .array(outputSamples.map { JSONValue($0.prefix(outputValueCap ?? .max).map { Double($0) }) })),
         ]
+        return Self.targetResources(entries)
+    }
+
+    /// On a remote target the model's CPU, memory and process figures are the target's: its `target_*` entries become
+    /// the `session_utilization_*` and `model_process_peak_rss_bytes` the metrics read, and this machine's own are
+    /// kept as `host_utilization_*`.
+    static func targetResources(_ entries: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        let target = Dictionary(entries.filter { $0.0.hasPrefix("target_utilization_") || $0.0 == "target_process_peak_rss_bytes" },
+                                uniquingKeysWith: { a, _ in a })
+        guard !target.isEmpty else { return entries }
+        var out: [(String, JSONValue)] = []
+        for (key, value) in entries {
+            if key.hasPrefix("target_utilization_") || key == "target_process_peak_rss_bytes" { continue }
+            if key.hasPrefix("session_utilization_") {
+                let suffix = key.dropFirst("session_utilization_".count)
+                out.append(("host_utilization_\(suffix)", value))
+                out.append((key, target["target_utilization_\(suffix)"] ?? value))
+            } else if key == "model_process_peak_rss_bytes" {
+                out.append((key, target["target_process_peak_rss_bytes"] ?? value))
+            } else {
+                out.append((key, value))
+            }
+        }
+        return out
     }
 }

@@ -8,8 +8,10 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case compileError = "compile_error"
     /// The run's process died from a signal.
     case crash
-    /// No result within the time limit.
+    /// No result within the time limit, or the target stopped answering within the protocol's timeout.
     case timeout
+    /// The target measuring the run went away (its server died, the link dropped); `--resume` runs it again.
+    case targetLost = "target_lost"
     /// The run's process ran out of memory (its limit, or the machine's).
     case oom
     /// Outputs differ from the unoptimized model's by more than the precision's tolerance.

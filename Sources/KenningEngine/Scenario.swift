@@ -8,10 +8,16 @@ public struct Scenario: Sendable {
     public var runtime: BlockConfig?
     public var measurement: MeasurementSettings
     public var measurementJSON: JSONValue?
+    /// Where the runtime runs when it is not this machine (Kenning's `protocol` block) and what that target is.
+    public var protocolBlock: BlockConfig?
+    public var platform: BlockConfig?
+    /// The target's name in a search over several targets.
+    public var targetName: String?
 
     /// Top-level keys a scenario may have; Kenning's keys we do not run yet are rejected with a clear message.
-    public static let knownKeys = ["model_wrapper", "dataset", "optimizers", "runtime", "measurement", "optimization_parameters"]
-    public static let unsupportedKeys = ["protocol", "platform", "runtime_builder", "inference_loop", "report", "dataconverter", "automl"]
+    public static let knownKeys = ["model_wrapper", "dataset", "optimizers", "runtime", "protocol", "platform", "target_name", "measurement",
+                                   "optimization_parameters"]
+    public static let unsupportedKeys = ["runtime_builder", "inference_loop", "report", "dataconverter", "automl"]
 
     public static func parse(_ doc: JSONValue, registry: BlockRegistry) throws(KenningError) -> Scenario {
         guard case let .object(pairs) = doc else {
@@ -43,6 +49,14 @@ public struct Scenario: Sendable {
         }
         let dataset = block("dataset", .dataset)
         let runtime = block("runtime", .runtime)
+        let protocolBlock = block("protocol", .protocol)
+        let platform = block("platform", .platform)
+        var targetName: String?
+        if let t = doc["target_name"], t != .null {
+            if let s = t.stringValue { targetName = s } else {
+                problems.append(Problem("\"target_name\" must be a string, got \(t.typeName)", path: "$.target_name", fix: "write \"target_name\": \"board-a\""))
+            }
+        }
         var optimizers: [BlockConfig] = []
         if let opts = doc["optimizers"], opts != .null {
             if let list = opts.arrayValue {
@@ -72,7 +86,7 @@ public struct Scenario: Sendable {
         }
         if !problems.isEmpty { throw KenningError(.badInput, problems) }
         return Scenario(modelWrapper: wrapper!, dataset: dataset, optimizers: optimizers, runtime: runtime, measurement: settings,
-                        measurementJSON: doc["measurement"])
+                        measurementJSON: doc["measurement"], protocolBlock: protocolBlock, platform: platform, targetName: targetName)
     }
 
     /// The scenario as Kenning's `build_cfg`: every block with full type and every parameter.
@@ -81,6 +95,9 @@ public struct Scenario: Sendable {
         if let dataset { pairs.append(("dataset", dataset.json)) }
         if !optimizers.isEmpty { pairs.append(("optimizers", .array(optimizers.map(\.json)))) }
         if let runtime { pairs.append(("runtime", runtime.json)) }
+        if let protocolBlock { pairs.append(("protocol", protocolBlock.json)) }
+        if let platform { pairs.append(("platform", platform.json)) }
+        if let targetName { pairs.append(("target_name", .string(targetName))) }
         pairs.append(("measurement", measurement.json))
         return .object(pairs)
     }

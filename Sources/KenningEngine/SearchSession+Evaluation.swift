@@ -53,7 +53,8 @@ extension SearchSession {
         var pipeline = c.pipeline
         if let budget { pipeline = pipeline.setting("measurement", to: budget) }
         let k = key(c.pipeline, budget: budget)
-        if let done = earlier.first(where: { $0.id == id && key($0.pipeline, budget: $0.budget) == k }) {
+        // A run whose target went away is measured again: the target may be back.
+        if let done = earlier.first(where: { $0.id == id && key($0.pipeline, budget: $0.budget) == k && $0.status != .targetLost }) {
             record(done, journaled: true)
             return done
         }
@@ -136,6 +137,10 @@ extension SearchSession {
                     e.status = .compileError
                 } else if errorCode == .incompatiblePipeline {
                     e.status = .incompatible
+                } else if errorCode == .targetLost {
+                    e.status = .targetLost
+                } else if errorCode == .targetTimeout {
+                    e.status = .timeout
                 } else {
                     e.status = Self.outOfMemory(log) ? .oom : .failed
                 }
@@ -151,6 +156,9 @@ extension SearchSession {
         try? FileManager.default.moveItem(atPath: tmpMeasurements, toPath: measurementsPath)
         e.metrics = Metrics.compute(from: m)
         e.window = m["measurement_window"]?.doubleValue ?? 0
+        if let name = pipeline["target_name"]?.stringValue {
+            e.target = .object([("name", .string(name)), ("identity", m["target"] ?? .null)])
+        }
         if let steps = m["target_inference_step"]?.arrayValue?.compactMap(\.doubleValue), steps.count > 1 {
             let (mean, median) = Bootstrap.latencyIntervals(steps)
             e.metrics += [("inferencetime_mean_ci_low", mean.low), ("inferencetime_mean_ci_high", mean.high),

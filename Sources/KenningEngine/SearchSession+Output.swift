@@ -17,6 +17,13 @@ extension SearchSession {
             pairs.append(("environment", Environment.fingerprint()))
             if !ties.isEmpty { pairs.append(("ties", JSONValue(ties))) }
             if let baseline { pairs.append(("unoptimized", baseline.json)) }
+            let perTarget = bestPerTarget()
+            if !perTarget.isEmpty {
+                pairs.append(("best_per_target", .object(perTarget.map { name, e in
+                    (name, .object([("id", .int(e.id)), ("pipeline", e.pipeline), ("metrics", .object(e.metrics.map { ($0.0, .double($0.1)) })),
+                                    ("target", e.target?["identity"] ?? .null)]))
+                })))
+            }
             try Files.writeJSON(.object(pairs), to: runner.options.outputPath)
         }
     }
@@ -57,10 +64,25 @@ extension SearchSession {
             }
             return 1
         }
+        for (name, e) in bestPerTarget() {
+            runner.say("best on \(name): #\(e.id) \(runner.describe(e.pipeline)) with \(op.metric) = \(String(format: "%.6g", e.metricMap[op.metric] ?? .nan))")
+        }
         runner.say("best pipeline: #\(best.id) \(runner.describe(best.pipeline)) with \(op.metric) = \(String(format: "%.6g", best.metricMap[op.metric] ?? .nan))"
             + (ties.isEmpty ? "" : "; statistically tied with #\(ties.map(String.init).joined(separator: ", #"))"))
         runner.say("wrote \(runner.options.outputPath), \(runner.path("_all_results.json")), \(runner.path("_<id>.json")) and the journal \(journal.path)")
         return 0
+    }
+
+    /// The pick on each target of a search over targets, in the order the targets first appear (empty without targets).
+    func bestPerTarget() -> [(String, Evaluation)] {
+        var names: [String] = []
+        for e in evaluations.sorted(by: { $0.id < $1.id }) {
+            if let n = e.pipeline["target_name"]?.stringValue, !names.contains(n) { names.append(n) }
+        }
+        return names.compactMap { name in
+            select(evaluations.filter { feasible($0) && $0.pipeline["target_name"]?.stringValue == name && (finalists?.contains($0.id) ?? true) })
+                .map { (name, $0) }
+        }
     }
 
     func closest(_ pool: [Evaluation]) -> [Evaluation] {

@@ -64,6 +64,9 @@ public final class SystemSampler: @unchecked Sendable {
 
     private var isRunning: Bool { state.withLock { $0.running } }
 
+    /// What was collected so far, sampling going on.
+    public func snapshot() -> Samples { state.withLock { $0.samples } }
+
     /// Stops sampling and returns everything collected.
     public func stop() -> Samples {
         let wasRunning = state.withLock { s in

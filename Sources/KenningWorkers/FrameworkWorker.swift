@@ -40,7 +40,7 @@ public final class FrameworkWorker {
                                     owner: lease?.owner)
         do {
             client = try Self.connect(port: process.port, timeout: 10)
-        } catch let e as TCPConnection.Failure {
+        } catch let e as ByteStream.Failure {
             let err = Self.error(framework: framework, process: process, doing: "connecting", detail: e.description)
             process.stop()
             throw err
@@ -61,8 +61,8 @@ public final class FrameworkWorker {
 
     /// Connects to a worker's port, reads the greeting and PINGs it.
     private static func connect(port: Int, timeout: Double) throws -> ProtocolClient {
-        let client = ProtocolClient(connection: try TCPConnection(host: "127.0.0.1", port: port, timeout: timeout))
-        client.maxMessageSize = KenningProtocol.largestMessageSize
+        let client = ProtocolClient(connection: try ByteStream(host: "127.0.0.1", port: port, timeout: timeout))
+        client.maxMessageSize = KenningProtocol.workerMessageSize
         do {
             try client.awaitGreeting(timeout: timeout)
             try client.upload(.ping, timeout: timeout)

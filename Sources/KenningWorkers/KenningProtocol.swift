@@ -16,9 +16,10 @@ public enum KenningProtocol {
     public static let headerSize = 12
     /// Kenning's default message size, header included; what this side sends unless told otherwise.
     public static let maxMessageSize = 1024
-    /// The largest message read (header included). Our own workers exchange messages of this size, which turns a
-    /// 600 KB image into ten messages instead of six hundred; a Kenning peer's 1024-byte messages are read as well.
-    public static let largestMessageSize = 65536
+    /// The largest message read (header included): Kenning's network protocol sends messages of up to 1 MiB.
+    public static let largestMessageSize = 1 << 20
+    /// The message size our own workers exchange, which turns a 600 KB image into ten messages instead of six hundred.
+    public static let workerMessageSize = 65536
     public static let checksumSeed: UInt8 = 0x4B
     static let typeMask: UInt64 = (1 << 38) - 1
 }

@@ -24,7 +24,9 @@ public struct MessageHeader: Equatable, Sendable {
         return out
     }
 
-    public init(decoding b: some Collection<UInt8>) throws(ProtocolError) {
+    /// Decodes a header; a payload above `maxPayload` bytes is refused before it is read.
+    public init(decoding b: some Collection<UInt8>,
+                maxPayload: Int = KenningProtocol.largestMessageSize - KenningProtocol.headerSize) throws(ProtocolError) {
         let b = Array(b)
         guard b.count == KenningProtocol.headerSize else { throw .shortHeader(b.count) }
         var word: UInt64 = 0
@@ -36,6 +38,6 @@ public struct MessageHeader: Equatable, Sendable {
         flags = MessageFlags(rawValue: UInt16(b[6]) | UInt16(b[7]) << 8)
         payloadSize = UInt32(b[8]) | UInt32(b[9]) << 8 | UInt32(b[10]) << 16 | UInt32(b[11]) << 24
         if payloadSize > 0, !flags.contains(.hasPayload) { throw .payloadWithoutFlag(payloadSize) }
-        if payloadSize > UInt32(KenningProtocol.largestMessageSize - KenningProtocol.headerSize) { throw .payloadTooLarge(payloadSize) }
+        if UInt64(payloadSize) > UInt64(max(0, maxPayload)) { throw .payloadTooLarge(payloadSize, limit: maxPayload) }
     }
 }

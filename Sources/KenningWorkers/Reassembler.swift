@@ -3,8 +3,12 @@
 public struct Reassembler: Sendable {
     private var current: (type: MessageType, flow: FlowControl, flags: MessageFlags)?
     private var payload: [UInt8] = []
+    /// The largest whole payload accepted per message type (a server's cap on models and inputs).
+    private let limit: @Sendable (MessageType) -> Int
 
-    public init() {}
+    public init(limit: @escaping @Sendable (MessageType) -> Int = { _ in .max }) {
+        self.limit = limit
+    }
 
     /// Feeds one message; returns the transmission when this message completes it.
     public mutating func add(_ m: Message) throws(ProtocolError) -> Transmission? {
@@ -14,6 +18,12 @@ public struct Reassembler: Sendable {
             guard m.header.flags.contains(.first) else { throw .notFirst(m.header.type) }
             current = (m.header.type, m.header.flow, m.header.flags)
             payload = []
+        }
+        let cap = limit(m.header.type)
+        guard payload.count + m.payload.count <= cap else {
+            current = nil
+            payload = []
+            throw .transmissionTooLarge(m.header.type, limit: cap)
         }
         payload += m.payload
         guard m.header.flags.contains(.last), let c = current else { return nil }

@@ -67,7 +67,8 @@ public enum TensorBytes {
         withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
     }
 
-    static func size(_ t: ElementType) -> Int {
+    /// Bytes per element of `t` on the wire.
+    public static func size(_ t: ElementType) -> Int {
         switch t {
         case .float64, .int64: return 8
         case .float32, .int32: return 4

@@ -249,8 +249,33 @@ let catalogue: [BadInput] = [
              expect: ["\"dataset2\" cannot be optimized", "optimizable[1]"]),
     BadInput(name: "no optimization_parameters", file: #"{"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}}}"#,
              expect: ["no \"optimization_parameters\""]),
-    BadInput(name: "unsupported protocol block", file: fineTuneConfig(extra: #""protocol": {"type": "NetworkProtocol", "parameters": {}},"#),
-             expect: ["\"protocol\" block is not supported yet", "$.protocol"]),
+    BadInput(name: "unsupported runtime_builder block", file: fineTuneConfig(extra: #""runtime_builder": {"type": "ZephyrRuntimeBuilder", "parameters": {}},"#),
+             expect: ["\"runtime_builder\" block is not supported yet", "$.runtime_builder"]),
+    BadInput(name: "protocol parameter misspelt", file: fineTuneConfig(extra: #""protocol": {"type": "NetworkProtocol", "parameters": {"prot": 12345}},"#),
+             expect: ["prot", "did you mean \"port\"", "$.protocol.parameters.prot"]),
+    BadInput(name: "two targets with one name", file: fineTuneConfig(extra: #"""
+        "targets": [{"name": "a", "protocol": {"type": "NetworkProtocol", "parameters": {"port": 12345}}},
+                    {"name": "a", "protocol": {"type": "NetworkProtocol", "parameters": {"port": 12346}}}],
+        """#), expect: ["two targets are named \"a\"", "$.targets[1].name"]),
+    BadInput(name: "unknown board", file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
+     "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+     "platform": {"type": "BoardPlatform", "parameters": {"name": "stm32f746g_discovery"}},
+     "protocol": {"type": "NetworkProtocol", "parameters": {"port": 12345}}}
+    """#, command: "test", expect: ["no platform named \"stm32f746g_discovery\"", "did you mean \"stm32f746g_disco\"", "$.platform.parameters.name"]),
+    BadInput(name: "local platform with a protocol", file: #"""
+    {"model_wrapper": {"type": "ONNXImageClassifier", "parameters": {"model_path": "models/digits-cnn.onnx"}},
+     "dataset": {"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits"}},
+     "platform": {"type": "LocalPlatform", "parameters": {}},
+     "protocol": {"type": "NetworkProtocol", "parameters": {"port": 12345}}}
+    """#, command: "test", expect: ["is this machine", "$.platform"]),
+    BadInput(name: "server off loopback without a secret", file: #"""
+    {"runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "m.onnx"}},
+     "protocol": {"type": "NetworkProtocol", "parameters": {"port": 12345}}}
+    """#, command: "server", expect: ["0.0.0.0, which is not a loopback address, needs a shared secret", "--secret-file"]),
+    BadInput(name: "server scenario without a protocol", file: #"""
+    {"runtime": {"type": "NativeRuntime", "parameters": {"save_model_path": "m.onnx"}}}
+    """#, command: "server", expect: ["no \"protocol\" block", "NetworkProtocol"]),
     BadInput(name: "unknown top-level key", file: fineTuneConfig(extra: #""runtimes": [],"#), expect: ["unknown top-level key \"runtimes\"", "did you mean \"runtime\""]),
     BadInput(name: "several problems at once",
              file: fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["m.onnx"], "num_thread": [1], "backend": ["fast"]}}]"#),
@@ -291,6 +316,7 @@ let catalogue: [BadInput] = [
         try c.file.write(toFile: cfg, atomically: true, encoding: .utf8)
         let args = c.command == "fine-tune-optimizers"
             ? ["fine-tune-optimizers", "--json-cfg", cfg, "--output", "\(dir)/out/result.json"]
+            : c.command == "server" ? ["server", "--json-cfg", cfg, "--host", "0.0.0.0", "--max-clients", "0"]
             : [c.command, "--json-cfg", cfg, "--measurements", "\(dir)/m.json"]
         let r = try CLI.run(args)
         #expect(r.status == 2, "exit code \(r.status); stderr: \(r.stderr)")

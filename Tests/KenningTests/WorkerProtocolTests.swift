@@ -55,7 +55,12 @@ import Testing
         #expect(throws: ProtocolError.shortHeader(5)) { try MessageHeader(decoding: [0, 0, 0, 0, 0]) }
         #expect(throws: ProtocolError.unknownMessageType(0x3F)) { try MessageHeader(decoding: [0x3F, 0, 0, 0, 0, 0, 0x30, 0, 0, 0, 0, 0]) }
         #expect(throws: ProtocolError.payloadWithoutFlag(4)) { try MessageHeader(decoding: [0x02, 0, 0, 0, 0, 0, 0x30, 0, 4, 0, 0, 0]) }
-        #expect(throws: ProtocolError.payloadTooLarge(0x10000)) { try MessageHeader(decoding: [0x02, 0, 0, 0, 0, 0, 0x38, 0, 0, 0, 1, 0]) }
+        #expect(throws: ProtocolError.payloadTooLarge(0x100000, limit: (1 << 20) - 12)) {
+            try MessageHeader(decoding: [0x02, 0, 0, 0, 0, 0, 0x38, 0, 0, 0, 0x10, 0])
+        }
+        #expect(throws: ProtocolError.payloadTooLarge(0x10000, limit: 100)) {
+            try MessageHeader(decoding: [0x02, 0, 0, 0, 0, 0, 0x38, 0, 0, 0, 1, 0], maxPayload: 100)
+        }
         let parts = Message.split(type: .model, flow: .request, flags: [], payload: [UInt8](repeating: 1, count: 3000))
         var r = Reassembler()
         #expect(throws: ProtocolError.notFirst(.model)) { try r.add(parts[1]) }
@@ -96,7 +101,7 @@ import Testing
 
 /// The one-pass framing equals the message-by-message one, for Kenning's size and for the large messages our own workers take.
 @Suite struct KenningProtocolWire {
-    @Test(arguments: [KenningProtocol.maxMessageSize, KenningProtocol.largestMessageSize, 112])
+    @Test(arguments: [KenningProtocol.maxMessageSize, KenningProtocol.workerMessageSize, 112])
     func wireEqualsSplit(_ size: Int) {
         for count in [0, 1, 1012, 1013, 70_000] {
             let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
