@@ -1,5 +1,6 @@
 import Foundation
 import KenningCore
+import KenningBlocks
 import KenningEngine
 import Testing
 
