@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "KenningTests",
                     dependencies: ["KenningCore", "KenningModel", "KenningNative", "KenningBlocks", "KenningEngine", "KenningSearch", "KenningWorkers"],
                     exclude: ["Support"], swiftSettings: strict),
-        .testTarget(name: "KenningCLITests", dependencies: ["KenningCore"], exclude: ["Golden", "Support"], swiftSettings: strict),
+        .testTarget(name: "KenningCLITests", dependencies: ["KenningCore", "KenningWorkers"], exclude: ["Golden", "Support"], swiftSettings: strict),
     ]
 )

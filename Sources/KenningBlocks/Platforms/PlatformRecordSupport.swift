@@ -20,7 +20,7 @@ struct PlatformRecordSupport: Sendable {
         ParameterSpec("cpu", .string, default: .null, nullable: true, help: "A description of the CPU (overrides the record)"),
     ]
 
-    init(_ p: ResolvedParameters, path: String = "$.platform.parameters") throws(KenningError) {
+    init(_ p: ResolvedParameters, path: String = "$.parameters") throws(KenningError) {
         name = p.string("name")
         let definitions = p["platforms_definitions"]?.arrayValue?.compactMap(\.stringValue).map(ResourceURI.resolve) ?? []
         let record = try name.map { (n: String) throws(KenningError) -> BoardRecord in try BoardRecord.find(n, definitions: definitions, path: path) }
