@@ -185,3 +185,106 @@ let serverScenario = #"{"runtime": {"type": "NativeRuntime", "parameters": {"sav
         #expect(server.logText.contains("the client ended the session"))
     }
 }
+
+/// Whether this process may create network namespaces (root and iproute2).
+let canUseNetns = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+    && FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset")
+
+/// Runs a command and returns its exit status.
+@discardableResult
+func sh(_ args: [String]) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: args[0])
+    p.arguments = Array(args.dropFirst())
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try? p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+/// Two targets on their own network hosts (namespaces joined to a host namespace by veth pairs), one limited to one CPU.
+@Suite(.serialized) struct TwoTargetSearch {
+    @Test(.enabled(if: canUseNetns, "needs root, ip (iproute2) and taskset to create network namespaces"))
+    func everyCandidateOnBothTargetsAndAKilledServerLosesOnlyItsRun() throws {
+        let dir = CLI.tempDir()
+        let tag = String(getpid() % 10000)
+        let host = "kh\(tag)", a = "ka\(tag)", b = "kb\(tag)"
+        let ip = "/usr/sbin/ip"
+        defer { for ns in [host, a, b] { sh([ip, "netns", "del", ns]) } }
+        for ns in [host, a, b] {
+            #expect(sh([ip, "netns", "add", ns]) == 0)
+            sh([ip, "-n", ns, "link", "set", "lo", "up"])
+        }
+        for (i, ns) in [a, b].enumerated() {
+            let h = "vh\(tag)\(i)", t = "vt\(tag)\(i)"
+            #expect(sh([ip, "link", "add", h, "netns", host, "type", "veth", "peer", "name", t, "netns", ns]) == 0)
+            sh([ip, "-n", host, "addr", "add", "10.77.\(i + 1).1/24", "dev", h])
+            sh([ip, "-n", ns, "addr", "add", "10.77.\(i + 1).2/24", "dev", t])
+            sh([ip, "-n", host, "link", "set", h, "up"])
+            sh([ip, "-n", ns, "link", "set", t, "up"])
+        }
+        try "the shared secret of this test run\n".write(toFile: "\(dir)/s.secret", atomically: true, encoding: .utf8)
+        try serverScenario.write(toFile: "\(dir)/server.json", atomically: true, encoding: .utf8)
+        func start(_ ns: String, _ i: Int, one cpu: Bool, name: String) throws -> ServerProcess {
+            try ServerProcess(config: "\(dir)/server.json", args: ["--host", "10.77.\(i + 1).2", "--port", "12345", "--secret-file", "\(dir)/s.secret"],
+                              wrapper: [ip, "netns", "exec", ns] + (cpu ? ["/usr/bin/taskset", "-c", "0"] : []), dir: dir, name: name)
+        }
+        let serverA = try start(a, 0, one: false, name: "a")
+        var serverB = try start(b, 1, one: true, name: "b")
+        func target(_ name: String, _ i: Int) -> String {
+            #"{"name": "\#(name)", "protocol": {"type": "NetworkProtocol", "parameters": {"host": "10.77.\#(i + 1).2", "port": 12345, "timeout": 30, "secret_file": "\#(dir)/s.secret"}}, "platform": {"type": "BoardPlatform", "parameters": {"display_name": "device \#(name)"}}}"#
+        }
+        let config = fineTuneConfig(runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/m.onnx"], "backend": ["reference", "openblas", "onednn"]}}]"#,
+                                    extra: #""measurement": {"min_time": 0.6, "max_time": 1.0}, "targets": [\#(target("a", 0)), \#(target("b", 1))],"#)
+        try config.write(toFile: "\(dir)/ft.json", atomically: true, encoding: .utf8)
+        // The search runs in the host namespace; server B is killed by its process id while it measures its second run.
+        let search = Process()
+        search.executableURL = URL(fileURLWithPath: ip)
+        search.arguments = ["netns", "exec", host, CLI.binary, "fine-tune-optimizers", "--json-cfg", "\(dir)/ft.json", "--output", "\(dir)/out/best.json"]
+        search.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        search.standardOutput = FileHandle.nullDevice
+        search.standardError = FileHandle.nullDevice
+        try search.run()
+        var killed = false
+        for _ in 0..<600 where search.isRunning {
+            if !killed, serverB.logText.components(separatedBy: "model loaded").count - 1 >= 2 {
+                serverB.kill()
+                killed = true
+                serverB = try start(b, 1, one: true, name: "b2")
+            }
+            usleep(50_000)
+        }
+        search.waitUntilExit()
+        #expect(killed)
+        let rows = try #require(try CLI.json("\(dir)/out/best_all_results.json") as? [[String: Any]])
+        func name(_ r: [String: Any]) -> String? { (r["pipeline"] as? [String: Any])?["target_name"] as? String }
+        let onA = rows.filter { name($0) == "a" }, onB = rows.filter { name($0) == "b" }
+        // Every candidate on both targets; on A all measured; on B only the in-flight run lost.
+        #expect(onA.count == onB.count && onA.count >= 4)
+        #expect(onA.allSatisfy { $0["status"] as? String == "ok" }, "\(onA.map { $0["status"] ?? "" })")
+        #expect(onB.filter { $0["status"] as? String == "target_lost" }.count == 1, "\(onB.map { ($0["status"] ?? "", $0["reason"] ?? "") })")
+        #expect(onB.filter { $0["status"] as? String == "ok" }.count == onB.count - 1)
+        // Each target's identity, and a pick per target.
+        func cores(_ r: [String: Any]) -> Int? { ((r["target"] as? [String: Any])?["identity"] as? [String: Any])?["usable_cores"] as? Int }
+        #expect(cores(onB.first { $0["status"] as? String == "ok" } ?? [:]) == 1)
+        #expect(cores(onA[0]) == ProcessInfo.processInfo.activeProcessorCount)
+        let best = try #require(try CLI.json("\(dir)/out/best.json") as? [String: Any])
+        let perTarget = try #require(best["best_per_target"] as? [String: Any])
+        #expect(Set(perTarget.keys) == ["a", "b"])
+        // --resume measures the lost run again; the others come from the journal.
+        let resumed = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/ft.json", "--output", "\(dir)/out/best.json", "--resume"],
+                                  wrapper: [ip, "netns", "exec", host])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let again = try #require(try CLI.json("\(dir)/out/best_all_results.json") as? [[String: Any]])
+        #expect(again.allSatisfy { $0["status"] as? String == "ok" }, "\(again.map { $0["status"] ?? "" })")
+        _ = serverA
+        // The network path's cost across namespaces, for the record.
+        if let m = try? CLI.json("\(dir)/out/best_0.json") as? [String: Any], let t = m["target_inference_step"] as? [Double],
+           let p = m["protocol_inference_step"] as? [Double], !t.isEmpty {
+            let trips: Double = p.suffix(t.count).reduce(0, +), own: Double = t.reduce(0, +)
+            let micros = Int((trips - own) / Double(t.count) * 1e6)
+            print("namespaces: per-inference protocol overhead \(micros) µs")
+        }
+    }
+}
