@@ -2,7 +2,7 @@ import KenningCore
 
 /// Kenning's `BareMetalPlatform`: a board on a serial line. Without a `protocol` block the scenario talks to it with
 /// `UARTProtocol(uart_port, uart_baudrate, timeout 30)`, as Kenning does. The firmware must already be on the board.
-public struct BareMetalPlatform: Platform {
+public struct BareMetalPlatform: RecordBackedPlatform {
     public static let description = BlockDescription(
         kind: .platform, name: "BareMetalPlatform", kenningModule: "kenning.platforms.bare_metal",
         summary: "A board running Kenning's runtime protocol on its UART (already flashed)",
@@ -19,11 +19,6 @@ public struct BareMetalPlatform: Platform {
         ])
 
     let record: PlatformRecordSupport
-    public var name: String? { record.name }
-    public var displayName: String? { record.displayName }
-    public var ramBytes: Int? { record.ramBytes }
-    public var flashBytes: Int? { record.flashBytes }
-    public var cpu: String? { record.cpu }
     public var isLocal: Bool { false }
     public let defaultProtocol: (any TargetProtocol)?
 

@@ -1,18 +1,13 @@
 import KenningCore
 
 /// The host itself (Kenning's `LocalPlatform`): no protocol; a board record's limits still apply when named.
-public struct LocalPlatform: Platform {
+public struct LocalPlatform: RecordBackedPlatform {
     public static let description = BlockDescription(
         kind: .platform, name: "LocalPlatform", kenningModule: "kenning.platforms.local",
         summary: "This machine: models run here, with no protocol",
         parameters: PlatformRecordSupport.parameters)
 
     let record: PlatformRecordSupport
-    public var name: String? { record.name }
-    public var displayName: String? { record.displayName }
-    public var ramBytes: Int? { record.ramBytes }
-    public var flashBytes: Int? { record.flashBytes }
-    public var cpu: String? { record.cpu }
     public var isLocal: Bool { true }
     public var defaultProtocol: (any TargetProtocol)? { nil }
 
