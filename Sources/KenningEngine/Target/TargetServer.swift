@@ -130,7 +130,9 @@ public final class TargetServer: Sendable {
             workers.enter()
             let thread = Thread { [self] in
                 serveClient(stream, peer: peer, greet: true)
+                // Free before the client sees the close, so a client that reconnects at once is served.
                 busyWith.withLock { $0 = nil }
+                stream.close()
                 workers.leave()
             }
             thread.stackSize = 8 << 20
@@ -155,13 +157,13 @@ public final class TargetServer: Sendable {
         return ServerSession(maxMessageSize: maxMessage, limit: { t in t == .model || t == .unoptimizedModel ? maxModel : maxOther }, auth: auth)
     }
 
-    /// One client's connection (or, on a serial line, one session: until the line goes quiet, breaks, or the framing is lost).
+    /// One client's connection, closed by the caller (or, on a serial line, one session: until the line goes quiet, breaks, or the framing is lost).
     private func serveClient(_ stream: ByteStream, peer: String, greet: Bool) {
         let handler = RuntimeTarget(registry: registry, defaultRuntime: runtime, workDir: workDir, log: { [log] in log("\(peer): \($0)") })
         var session = newSession()
         defer { handler.sessionEnded() }
         if greet {
-            do { try stream.write([0], timeout: settings.requestTimeout) } catch { stream.close(); return }
+            do { try stream.write([0], timeout: settings.requestTimeout) } catch { return }
         }
         var requestStart: Double?
         while true {
@@ -170,7 +172,6 @@ public final class TargetServer: Sendable {
             guard wait > 0, stream.waitReadable(timeout: wait) else {
                 log(requestStart == nil ? "\(peer): idle for \(Int(settings.idleTimeout)) s; disconnected"
                     : "\(peer): a request did not arrive whole within \(Int(settings.requestTimeout)) s; disconnected")
-                if greet { stream.close() }
                 return
             }
             let bytes: [UInt8]
@@ -178,7 +179,6 @@ public final class TargetServer: Sendable {
                 bytes = try stream.readSome(timeout: 1)
             } catch {
                 log("\(peer): disconnected (\(error.description))")
-                if greet { stream.close() }
                 return
             }
             if requestStart == nil { requestStart = monotonicSeconds() }
@@ -189,15 +189,11 @@ public final class TargetServer: Sendable {
                     try stream.write(step.bytes, timeout: settings.requestTimeout)
                 } catch {
                     log("\(peer): cannot reply (\(error.description)); disconnected")
-                    if greet { stream.close() }
-                    return
+                        return
                 }
             }
             if step.close {
-                if greet {
-                    stream.close()
-                    return
-                }
+                if greet { return }
                 session = newSession()     // a serial line stays: start over with fresh framing
             }
             if !session.inRequest { requestStart = nil }
