@@ -190,10 +190,7 @@ public final class ByteStream: @unchecked Sendable {
 
     /// Reads what is there (at least one byte, at most `packetSize`), waiting up to `timeout` seconds for it.
     public func readSome(timeout: Double) throws(Failure) -> [UInt8] {
-        if bufferedStart < buffered.count {
-            defer { buffered = []; bufferedStart = 0 }
-            return Array(buffered[bufferedStart...])
-        }
+        if bufferedStart < buffered.count { return takeBuffered() }
         return try read(1, timeout: timeout) + takeBuffered()
     }
 

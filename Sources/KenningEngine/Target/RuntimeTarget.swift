@@ -24,6 +24,8 @@ final class RuntimeTarget: TargetHandler {
     private var outputs: [Tensor]?
     private var steps: [Double] = [], stamps: [Double] = []
     private var loadSeconds: Double?
+    /// Who this target is, read once per loaded model (STATS is asked after every chunk of inferences).
+    private var identity: JSONValue?
     private var sampler: SystemSampler?
     private var optimizers: [BlockConfig] = []
     private var unoptimized: (format: ModelFormat, io: IOSpec?)?
@@ -96,6 +98,7 @@ final class RuntimeTarget: TargetHandler {
             throw TargetRefusal("\(config.label) could not load the model: \(error.description)")
         }
         loadSeconds = monotonicSeconds() - t0
+        identity = TargetIdentity.current()
         steps = []
         stamps = []
         _ = sampler?.stop()
@@ -146,7 +149,7 @@ final class RuntimeTarget: TargetHandler {
     func stats() throws(TargetRefusal) -> [UInt8] {
         let samples = sampler?.snapshot() ?? SystemSampler.Samples()
         var pairs: [(String, JSONValue)] = [
-            ("target", TargetIdentity.current()),
+            ("target", identity ?? TargetIdentity.current()),
             ("target_inference_step", JSONValue(steps)),
             ("target_inference_step_timestamp", JSONValue(stamps)),
             ("target_model_load_seconds", loadSeconds.map { .double($0) } ?? .null),
