@@ -13,4 +13,6 @@ public enum CommonParameter {
     public static let datasetPercentage = ParameterKey<Double>("dataset_percentage")
     /// `booleanOrAuto`: nil for `"auto"`.
     public static let reduceRange = ParameterKey<Bool?>("reduce_range")
+    /// An optimizer's `host` or `target` (run by the target's `kenning server`, over the scenario's protocol).
+    public static let location = ParameterKey<String>("location")
 }

@@ -13,9 +13,13 @@ public protocol Platform: Sendable {
     var isLocal: Bool { get }
     /// The protocol a scenario with this platform and no `protocol` block uses (a bare-metal board's UART).
     var defaultProtocol: (any TargetProtocol)? { get }
+    /// Whether the target can run optimizers (`location: target`): a firmware image cannot.
+    var runsOptimizers: Bool { get }
 }
 
 extension Platform {
+    public var runsOptimizers: Bool { true }
+
     /// Why a model of `modelBytes` cannot be deployed on this platform (flash, then RAM), or nil when it fits.
     /// `path` names the platform block, for the rule in the message.
     public func fitProblem(modelBytes: Int, path: String) -> String? {

@@ -40,6 +40,10 @@ public struct FineTuneRunner {
                     // Validate every concrete block once, against the alternative it came from.
                     for (i, alt) in (value.arrayValue ?? []).enumerated() {
                         for block in try GridSearch.expand(alternative: alt, path: "$.\(key)[\(i)]") {
+                            let location = Problem("an optimizer with location \"target\" needs a target, and the config names none",
+                                                   path: "$.\(key)[\(i)].parameters.location",
+                                                   fix: "add a \"protocol\" block or a \"targets\" list reaching a `kenning server`, or set location to \"host\"")
+                            if targets == nil, SearchSession.runsOnTarget(block), !problems.contains(location) { problems.append(location) }
                             do {
                                 _ = try BlockConfig.parse(block, kind: kind(of: key), path: "$.\(key)[\(i)]", registry: registry)
                             } catch {

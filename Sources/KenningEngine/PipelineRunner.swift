@@ -29,6 +29,8 @@ public struct PipelineRunner {
         var optimizers: [(config: BlockConfig, block: any Optimizer)]
         var runtime: (config: BlockConfig?, block: any Runtime)
         var platform: (any Platform)?
+        /// How the target is reached (nil: the run is local).
+        var proto: (any TargetProtocol)?
     }
 
     func build() throws(KenningError) -> Built {
@@ -73,7 +75,7 @@ public struct PipelineRunner {
                                 path: "$.platform", fix: "add a protocol block (NetworkProtocol to a `kenning server`, or UARTProtocol), or set uart_port")
             }
         }
-        var built = Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime, platform: platform)
+        var built = Built(wrapper: wrapper, dataset: dataset, optimizers: optimizers, runtime: runtime, platform: platform, proto: proto)
         if let proto {
             let block = runtime.0?.json ?? .object([("type", .string(NativeRuntime.description.dottedName)), ("parameters", .object([]))])
             built.runtime = (runtime.0, RemoteRuntime(local: runtime.1, block: block, proto: proto))
@@ -111,6 +113,7 @@ public struct PipelineRunner {
         var measurements: [(String, JSONValue)] = []
         var optimizerRecords: [JSONValue] = []
         var compileTimes: [JSONValue] = []
+        var targetOptimizationTimes: [JSONValue] = []
 
         // Check the chain before any work: each block must accept the format the previous one produces.
         var format = artifact.format
@@ -131,7 +134,18 @@ public struct PipelineRunner {
         if optimize, !built.optimizers.isEmpty {
             onPhase("compile")
             let context = OptimizationContext(dataset: built.dataset, modelWrapper: built.wrapper)
-            for (config, block) in built.optimizers {
+            var next = 0
+            while next < built.optimizers.count {
+                let (config, block) = built.optimizers[next]
+                if config.parameters[CommonParameter.location] == "target" {
+                    // Consecutive target optimizers go to the target as one batch (Kenning's grouping).
+                    let end = built.optimizers[next...].firstIndex { $0.config.parameters[CommonParameter.location] != "target" } ?? built.optimizers.count
+                    let batch = Array(built.optimizers[next..<end])
+                    artifact = try optimizeOnTarget(batch, artifact: artifact, built: built, times: &compileTimes, records: &optimizerRecords,
+                                                    roundTrips: &targetOptimizationTimes)
+                    next = end
+                    continue
+                }
                 let t0 = monotonicSeconds()
                 log("optimizing with \(config.label) -> \(block.compiledModelPath)")
                 do {
@@ -144,6 +158,7 @@ public struct PipelineRunner {
                                                      ("compiler_version", .string(block.framework.version))]
                 if let q = IOSpecFile.quantization(nextTo: artifact.path) { record.append(("quantization", q)) }
                 optimizerRecords.append(.object(record))
+                next += 1
             }
             // The runtime loads its own save_model_path (Kenning's contract): give it this run's model, never a stale file.
             if let save = runtimeBlock.saveModelPath, !save.isEmpty, save != artifact.path {
@@ -167,6 +182,7 @@ public struct PipelineRunner {
         guard test else {
             if let measurementsPath {
                 measurements = header(built: built, optimizerRecords: optimizerRecords, artifact: artifact) + [("optimization_time", .array(compileTimes))]
+                if !targetOptimizationTimes.isEmpty { measurements.append(("protocol_model_optimization", .array(targetOptimizationTimes))) }
                 try Files.writeJSON(.object(measurements), to: measurementsPath, indent: 2)
             }
             return .object(measurements)
@@ -190,6 +206,7 @@ public struct PipelineRunner {
         }
         measurements = header(built: built, optimizerRecords: optimizerRecords, artifact: artifact)
         if !compileTimes.isEmpty { measurements.append(("optimization_time", .array(compileTimes))) }
+        if !targetOptimizationTimes.isEmpty { measurements.append(("protocol_model_optimization", .array(targetOptimizationTimes))) }
         measurements += try measure(runtime: runtimeBlock, artifact: artifact, wrapper: built.wrapper, dataset: dataset,
                                     runtimeBatch: built.runtime.config?.parameters[CommonParameter.batchSize] ?? 1,
                                     sample: !(built.runtime.config?.parameters[CommonParameter.disablePerformanceMeasurements] ?? false),

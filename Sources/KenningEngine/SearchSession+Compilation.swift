@@ -15,7 +15,7 @@ extension SearchSession {
             guard let chain = c.pipeline["optimizers"]?.arrayValue, let modelHash = modelHash(c.pipeline) else { continue }
             var input = modelHash
             for (depth, block) in chain.enumerated() {
-                let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
+                let key = stepKey(input: input, block: block, pipeline: c.pipeline)
                 if seen.insert(key).inserted, cache.artifact(key) == nil {
                     while levels.count <= depth { levels.append([]) }
                     levels[depth].append((key, input, block, c.pipeline))
@@ -27,15 +27,35 @@ extension SearchSession {
         // Compile steps only read the session and write their own cache entries; the counters are locked.
         nonisolated(unsafe) let session = self
         for level in levels {
-            DispatchQueue.concurrentPerform(iterations: min(jobs, level.count)) { worker in
+            // Steps on a target go one at a time after the host's (a target serves one client at a time).
+            let host = level.filter { !Self.runsOnTarget($0.block) }
+            DispatchQueue.concurrentPerform(iterations: min(jobs, host.count)) { worker in
                 var i = worker
-                while i < level.count {
-                    let step = level[i]
+                while i < host.count {
+                    let step = host[i]
                     _ = session.compileStep(key: step.key, input: step.input, block: step.block, pipeline: step.pipeline)
                     i += jobs
                 }
             }
+            for step in level where Self.runsOnTarget(step.block) {
+                _ = compileStep(key: step.key, input: step.input, block: step.block, pipeline: step.pipeline)
+            }
         }
+    }
+
+    /// Whether an optimizer block runs on the target (`location: target`).
+    static func runsOnTarget(_ block: JSONValue) -> Bool {
+        block["parameters"]?[CommonParameter.location.name]?.stringValue == "target"
+    }
+
+    /// The cache key of one optimizer step: its input, the block, the tools' versions and, for a step the target runs,
+    /// the target (how it is reached), so two targets never share what each compiled.
+    func stepKey(input: String, block: JSONValue, pipeline: JSONValue) -> String {
+        var version = toolVersion(of: block)
+        if Self.runsOnTarget(block) {
+            version += "|target \(pipeline["protocol"]?.serialized(indent: nil) ?? "") \(pipeline["platform"]?.serialized(indent: nil) ?? "")"
+        }
+        return ArtifactCache.key(inputHash: input, block: block, toolVersion: version)
     }
 
     func modelHash(_ pipeline: JSONValue) -> String? {
@@ -81,6 +101,9 @@ extension SearchSession {
         if let d = pipeline["dataset"] { step.append(("dataset", d)) }
         let params = (block["parameters"] ?? .object([])).setting("compiled_model_path", to: .string((staging as NSString).appendingPathComponent("model.\(ext.isEmpty ? "bin" : ext)")))
         step.append(("optimizers", .array([block.setting("parameters", to: params)])))
+        if Self.runsOnTarget(block) {
+            for k in ["protocol", "platform"] { if let v = pipeline[k] { step.append((k, v)) } }
+        }
         let tag = String(key.prefix(12))
         let scenarioPath = (runDir as NSString).appendingPathComponent("compile_\(tag).json")
         do { try Files.writeJSON(.object(step), to: scenarioPath) } catch { return error.description }
@@ -114,7 +137,7 @@ extension SearchSession {
         guard let chain = pipeline["optimizers"]?.arrayValue, var input = modelHash(pipeline) else { return nil }
         var previous: ModelFormat?
         for block in chain {
-            let k = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
+            let k = stepKey(input: input, block: block, pipeline: pipeline)
             if k == key { return previous }
             previous = outputFormat(of: block, kind: .optimizer)
             input = k

@@ -15,7 +15,7 @@ extension SearchSession {
         var hits = 0
         var lastKey: String?
         for block in chain {
-            let key = ArtifactCache.key(inputHash: input, block: block, toolVersion: toolVersion(of: block))
+            let key = stepKey(input: input, block: block, pipeline: pipeline)
             if cache.artifact(key) != nil {
                 hits += 1
                 let secondsFile = (cache.entryDirectory(key) as NSString).appendingPathComponent("model.seconds")

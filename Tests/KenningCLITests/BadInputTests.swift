@@ -251,6 +251,8 @@ let catalogue: [BadInput] = [
              expect: ["no \"optimization_parameters\""]),
     BadInput(name: "unsupported runtime_builder block", file: fineTuneConfig(extra: #""runtime_builder": {"type": "ZephyrRuntimeBuilder", "parameters": {}},"#),
              expect: ["\"runtime_builder\" block is not supported yet", "$.runtime_builder"]),
+    BadInput(name: "optimizer on a target with no target", file: fineTuneConfig(optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["m.onnx"], "location": ["target"]}}]"#),
+             expect: ["location \"target\" needs a target", "$.optimizers[0].parameters.location", "set location to \"host\""]),
     BadInput(name: "protocol parameter misspelt", file: fineTuneConfig(extra: #""protocol": {"type": "NetworkProtocol", "parameters": {"prot": 12345}},"#),
              expect: ["prot", "did you mean \"port\"", "$.protocol.parameters.prot"]),
     BadInput(name: "two targets with one name", file: fineTuneConfig(extra: #"""

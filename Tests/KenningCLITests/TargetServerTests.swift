@@ -161,6 +161,51 @@ let serverScenario = #"{"runtime": {"type": "NativeRuntime", "parameters": {"sav
         #expect(server.logText.contains("malformed message") && server.logText.contains("refused, busy with") && server.logText.contains("idle for 2 s"))
     }
 
+    @Test func optimizersWithLocationTargetRunOnTheServer() throws {
+        let dir = CLI.tempDir()
+        try write(serverScenario, "\(dir)/server.json")
+        let server = try ServerProcess(config: "\(dir)/server.json", args: ["--port", "0"], dir: dir)
+        let proto = #"{"type": "NetworkProtocol", "parameters": {"port": \#(server.port), "timeout": 60}}"#
+        func scenario(_ location: String, _ out: String, proto: String) -> String {
+            targetScenario(proto).replacingOccurrences(of: #""runtime":"#, with: """
+                "optimizers": [{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": "\(dir)/\(out).onnx", "location": "\(location)"}}],
+                "runtime":
+                """)
+        }
+        // Kenning's flow: OPTIMIZERS, UNOPTIMIZED_MODEL, OPTIMIZE_MODEL on the target; the model comes back to the
+        // optimizer's compiled_model_path and is then measured there.
+        try write(scenario("target", "there", proto: proto), "\(dir)/there.json")
+        let there = try CLI.run(["optimize", "test", "--json-cfg", "\(dir)/there.json", "--measurements", "\(dir)/there-m.json"])
+        #expect(there.status == 0, "\(there.stderr)\n\(server.logText)")
+        #expect(server.logText.contains("optimizers: NativeGraphOptimizer") && server.logText.contains("optimized with NativeGraphOptimizer"))
+        let m = try #require(try CLI.json("\(dir)/there-m.json") as? [String: Any])
+        #expect((m["protocol_model_optimization"] as? [Double])?.count == 1)
+        #expect(((m["optimizers"] as? [[String: Any]])?.first?["location"] as? String) == "target", "\(m["optimizers"] ?? "none")")
+        #expect(m["inference_step_source"] as? String == "target")
+        // The same optimizer on the host writes the same bytes.
+        try write(scenario("host", "here", proto: "null"), "\(dir)/here.json")
+        let here = try CLI.run(["optimize", "--json-cfg", "\(dir)/here.json"])
+        #expect(here.status == 0, "\(here.stderr)")
+        let a = FileManager.default.contents(atPath: "\(dir)/there.onnx"), b = FileManager.default.contents(atPath: "\(dir)/here.onnx")
+        #expect(a != nil && a == b)
+        // A target optimizer with nothing to reach a target is a config error, named where it is.
+        try write(scenario("target", "nowhere", proto: "null"), "\(dir)/nowhere.json")
+        let nowhere = try CLI.run(["optimize", "test", "--json-cfg", "\(dir)/nowhere.json", "--measurements", "\(dir)/nowhere-m.json"])
+        #expect(nowhere.status == 2 && nowhere.stderr.contains("$.optimizers[0].parameters.location") && nowhere.stderr.contains("set location to"),
+                "\(nowhere.stderr)")
+        // In a search: the target-located step goes to the server, the host-located one stays here; both are measured.
+        try write(fineTuneConfig(optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/ft.onnx"], "location": ["host", "target"]}}]"#,
+                                 runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/ft-run.onnx"]}}]"#,
+                                 dataset: #"{"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits", "reduce_dataset": 0.3}}"#,
+                                 extra: #""measurement": {"min_time": 0.3, "max_time": 1.0}, "protocol": \#(proto),"#), "\(dir)/ft.json")
+        let before = server.logText.components(separatedBy: "optimized with").count
+        let ft = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/ft.json", "--output", "\(dir)/ft-out.json"])
+        #expect(ft.status == 0, "\(ft.stderr)\n\(server.logText)")
+        let results = try #require(try CLI.json("\(dir)/ft-out_all_results.json") as? [[String: Any]])
+        #expect(results.count == 2 && results.allSatisfy { $0["status"] as? String == "ok" }, "\(results.map { $0["status"] ?? "" })")
+        #expect(server.logText.components(separatedBy: "optimized with").count == before + 1)
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "socat is not installed (scripts/test installs it)"))
     func uartOverAPseudoTerminalPair() throws {
         let dir = CLI.tempDir()

@@ -19,7 +19,8 @@ public struct NativeGraphOptimizer: Optimizer {
         summary: "Rewrites an ONNX graph for faster inference: constant folding, BatchNorm folding, activation fusion, dead-node removal",
         parameters: [
             ParameterSpec(CommonParameter.compiledModelPath, .path, help: "Where the optimized .onnx model is written"),
-            ParameterSpec("location", .choice(["host"]), default: "host", help: "Where the optimization runs (only the host for now)"),
+            ParameterSpec(CommonParameter.location, .choice(["host", "target"]), default: "host",
+                          help: "Where the optimization runs: host, or target (the target's `kenning server`, over the scenario's protocol)"),
             ParameterSpec(Key.foldConstants, .boolean, default: true, help: "Evaluate nodes whose inputs are all constant"),
             ParameterSpec(Key.foldBatchnorm, .boolean, default: true, help: "Fold BatchNormalization into the preceding Conv"),
             ParameterSpec(Key.fuseActivations, .boolean, default: true, help: "Fuse Relu/Clip/Sigmoid/Tanh/LeakyRelu into the preceding Conv or Gemm"),

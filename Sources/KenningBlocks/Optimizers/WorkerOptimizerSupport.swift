@@ -27,7 +27,8 @@ struct WorkerOptimizerSupport: Sendable {
     static func common(_ extra: [ParameterSpec], modelFrameworks: [String]? = nil) -> [ParameterSpec] {
         [
             ParameterSpec(CommonParameter.compiledModelPath, .path, help: "Where the compiled model is written"),
-            ParameterSpec("location", .choice(["host"]), default: "host", help: "Where the optimization runs (only the host for now)"),
+            ParameterSpec(CommonParameter.location, .choice(["host", "target"]), default: "host",
+                          help: "Where the optimization runs: host, or target (the target's `kenning server`, over the scenario's protocol)"),
         ] + (modelFrameworks.map { [ParameterSpec("model_framework", .choice($0 + ["any"]), default: "any",
                                                   help: "Framework of the input model (Kenning's key); any: taken from the file")] } ?? [])
             + extra

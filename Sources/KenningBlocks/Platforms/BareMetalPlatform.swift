@@ -21,6 +21,8 @@ public struct BareMetalPlatform: RecordBackedPlatform {
     let record: PlatformRecordSupport
     public var isLocal: Bool { false }
     public let defaultProtocol: (any TargetProtocol)?
+    /// Its firmware runs a model; it does not compile one.
+    public var runsOptimizers: Bool { false }
 
     public init(_ p: ResolvedParameters) throws(KenningError) {
         try p.requireDefaults(Self.description.parameters.filter { ["auto_flash", "sensor"].contains($0.name) }, block: "BareMetalPlatform",
