@@ -17,6 +17,8 @@ public struct FineTuneOptions: Sendable {
     /// A command each isolated run is started under (e.g. `taskset -c 1`, `nice -n 5`); empty for none.
     public var runWrapper: [String] = []
     public var liveProgress: Bool = false
+    /// Write `OUT_report.md` and `OUT_report.html` when the search ends.
+    public var writeReport: Bool = true
 
     public init(configPath: String, outputPath: String, generateScenarios: String?, verbosity: String, timeout: Double, executable: String) {
         self.configPath = configPath

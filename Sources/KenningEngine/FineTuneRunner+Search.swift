@@ -1,6 +1,7 @@
 import Foundation
 import KenningBlocks
 import KenningCore
+import KenningReport
 import KenningWorkers
 
 extension FineTuneRunner {
@@ -54,7 +55,22 @@ extension FineTuneRunner {
         if op.evaluateUnoptimized, let first = runnable.first { session.measureUnoptimized(first) }
         try session.search(runnable)
         try session.resolveTies()
-        return try session.finish()
+        let status = try session.finish()
+        if options.writeReport { writeReport() }
+        return status
+    }
+
+    /// The search's report beside its output; a report that cannot be written costs a warning, never the results.
+    func writeReport() {
+        let t0 = monotonicSeconds()
+        do {
+            let doc = SearchReport.build(try SearchOutput.load(options.outputPath))
+            let base = (options.outputPath as NSString).deletingPathExtension + "_report"
+            try ReportFiles.write(doc, markdownPath: base + ".md", htmlPath: base + ".html")
+            say(String(format: "report: %@.html (and %@.md), written in %.2f s", base, base, monotonicSeconds() - t0))
+        } catch {
+            say("warning: the search's report was not written: \(error.description)")
+        }
     }
 
     /// Starts the framework worker `pipeline`'s runtime runs on (nil: none, or it cannot be built; its run will say why).

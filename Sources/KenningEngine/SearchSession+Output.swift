@@ -46,6 +46,11 @@ extension SearchSession {
             ("best", currentBest().map { .int($0.id) } ?? .null), ("ties", JSONValue(ties)),
             ("unoptimized", baseline.map(\.json) ?? .null),
             ("environment", Environment.fingerprint()),
+            // What the report needs to explain the search: how it was asked for and what it optimized.
+            ("command", JSONValue.array(CommandLine.arguments.enumerated().map { .string($0 == 0 ? "kenning" : $1) })),
+            ("config_path", .string(runner.options.configPath)), ("metric", .string(op.metric)),
+            ("objectives", .array(op.objectives.map { .object([("metric", .string($0.metric)), ("policy", .string($0.minimize ? "min" : "max"))]) })),
+            ("constraints", .array(op.constraints.map { .string($0.description) })),
         ]), to: runner.path("_summary.json"))
         runner.say(String(format: "%d runs in %.1f s (%.1f s measuring); compiled %d step(s) in %.1f s, %d cache hit(s) saving %.1f s",
                           evaluations.count, wall, measuredSeconds, stats.compiled, stats.compileSeconds, stats.cacheHits, stats.savedSeconds))

@@ -38,6 +38,9 @@ struct FineTuneOptimizers: ParsableCommand {
     @Option(name: .customLong("run-wrapper"), help: "Start every run under this command, e.g. \"taskset -c 1\" to pin measurements to one core")
     var runWrapper: String?
 
+    @Flag(name: .customLong("no-report"), help: "Do not write OUT_report.md and OUT_report.html (a report is `kenning report --search OUT.json`)")
+    var noReport = false
+
     func validate() throws {
         if output == nil && generateScenarios == nil {
             throw ValidationError("--output is required (or --generate-scenarios DIR)")
@@ -57,6 +60,7 @@ struct FineTuneOptimizers: ParsableCommand {
         options.memoryLimitMB = memoryLimit
         options.runWrapper = runWrapper.map { $0.split(separator: " ").map(String.init) } ?? []
         options.liveProgress = isatty(2) == 1
+        options.writeReport = !noReport
         let runner = FineTuneRunner(
             options: options,
             say: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
