@@ -411,8 +411,14 @@ public struct PipelineRunner {
         var detection: [(String, JSONValue)] = []
         if detector != nil, boxData != nil {
             let r = COCOEvaluation.evaluate(truth: truths, detections: found, images: images)
+            // mAP@.5 of the detections kept at each score threshold, Kenning's report range 0.2…0.95.
+            let curve = stride(from: 0.2, through: 0.951, by: 0.05).map { t in
+                JSONValue.array([.double((t * 100).rounded() / 100),
+                                 .double(COCOEvaluation.evaluate(truth: truths, detections: found.filter { $0.score >= t }, images: images).map50)])
+            }
             detection = [("detection", .object([("map", .double(r.map)), ("map50", .double(r.map50)), ("map75", .double(r.map75)),
-                                                ("images", .int(images.count)), ("detections", .int(found.count))])),
+                                                ("images", .int(images.count)), ("detections", .int(found.count)),
+                                                ("map_per_threshold", .array(curve))])),
                          // COCO's results format, for pycocotools and reports (the first 20 000 boxes).
                          ("coco_detections", .array(found.prefix(20_000).map { d in
                              .object([("image_id", .int(d.image)), ("category_id", .int(d.category)), ("bbox", JSONValue(d.box)), ("score", .double(d.score))])

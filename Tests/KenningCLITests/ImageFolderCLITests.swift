@@ -102,13 +102,23 @@ import Testing
         for row in all {
             let id = try #require(row["id"] as? Int)
             let m = try #require(try CLI.json("\(dir)/r_\(id).json") as? [String: Any])
-            let detection = try #require(m["detection"] as? [String: Double])
+            let record = try #require(m["detection"] as? [String: Any])
+            let detection = record.compactMapValues { $0 as? Double }
             #expect(m["eval_confusion_matrix"] == nil)
             let stats = try pycocotools(m, annotations: "instances_val2017.json", in: dir, name: "\(id)")
             #expect(abs((detection["map"] ?? -9) - stats[0]) <= 1e-6 && abs((detection["map50"] ?? -9) - stats[1]) <= 1e-6
                     && abs((detection["map75"] ?? -9) - stats[2]) <= 1e-6, "run \(id): ours \(detection), pycocotools \(stats)")
             #expect((row["metrics"] as? [String: Double])?["map50"] ?? 0 >= 0.9)
+            // mAP against the score threshold (the report's curve): at 0.5, pycocotools' AP50 of the boxes scored ≥ 0.5.
+            let curve = try #require(record["map_per_threshold"] as? [[Double]])
+            #expect(curve.count == 16 && curve.first?[0] == 0.2 && curve.last?[0] == 0.95)
+            let kept = (m["coco_detections"] as? [[String: Any]] ?? []).filter { ($0["score"] as? Double ?? 0) >= 0.5 }
+            let atHalf = try pycocotools(["coco_detections": kept], annotations: "instances_val2017.json", in: dir, name: "\(id)-0.5")
+            #expect(abs((curve.first { $0[0] == 0.5 }?[1] ?? -9) - atHalf[1]) <= 1e-6, "run \(id): ours \(curve), pycocotools at 0.5 \(atHalf)")
         }
+        // The search's report has the detection sections: mAP on the quality axis, mAP against the threshold per run.
+        let report = try String(contentsOfFile: "\(dir)/r_report.md", encoding: .utf8)
+        #expect(report.contains("mAP against mean latency") && report.contains("mAP@.5 of the detections above each score threshold"), "\(report.prefix(3000))")
     }
 
     /// pycocotools' AP, AP50 and AP75 for a measurements file's `coco_detections` against the fixture's `annotations`.

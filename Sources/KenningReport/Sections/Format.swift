@@ -21,6 +21,7 @@ enum Format {
 
     static func bytes(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "–" }
+        if v >= 1_073_741_824 { return String(format: "%.1f GB", v / 1_073_741_824) }
         if v >= 1_048_576 { return String(format: "%.1f MB", v / 1_048_576) }
         if v >= 1024 { return String(format: "%.1f KB", v / 1024) }
         return "\(Int(v)) B"

@@ -247,5 +247,8 @@ public enum SearchReport {
 }
 
 extension String {
-    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+    /// The first letter upper-cased, unless the word is an abbreviation written with a lower-case start (mAP).
+    var capitalizedFirst: String {
+        dropFirst().first?.isUppercase == true ? self : prefix(1).uppercased() + dropFirst()
+    }
 }
