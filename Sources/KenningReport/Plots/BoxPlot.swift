@@ -39,7 +39,7 @@ struct BoxPlot {
             let cy = top + Double(i) * rowHeight + rowHeight / 2
             let p = { (q: Double) in Self.percentile(r.sorted, q) }
             let color = r.highlight ? Palette.pick : Palette.color(0)
-            svg.text(PlotFrame.clipMiddle(r.label, to: 46), x: left - 8, y: cy + 4, anchor: "end", size: 10, weight: r.highlight ? "bold" : nil)
+            svg.text(PlotFrame.clipMiddle(r.label, to: r.highlight ? 42 : 46), x: left - 8, y: cy + 4, anchor: "end", size: 10, weight: r.highlight ? "bold" : nil)
             svg.line(x(r.sorted[0]), cy, x(p(99)), cy, stroke: color)
             svg.line(x(r.sorted[0]), cy - 4, x(r.sorted[0]), cy + 4, stroke: color)
             let tip = String(format: "%@: median %@, p90 %@, p99 %@, n %d", r.label, AxisScale.label(p(50)), AxisScale.label(p(90)),
