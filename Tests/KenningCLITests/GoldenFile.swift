@@ -45,7 +45,7 @@ enum GoldenFile {
 
 /// The help text of every command, as users read it.
 @Suite struct HelpText {
-    static let commands: [[String]] = [[], ["fine-tune-optimizers"], ["optimize"], ["test"], ["optimize", "test"], ["list"], ["info"]]
+    static let commands: [[String]] = [[], ["fine-tune-optimizers"], ["optimize"], ["test"], ["optimize", "test"], ["list"], ["info"], ["report"]]
 
     @Test(arguments: commands) func helpMatchesGolden(_ command: [String]) throws {
         let r = try CLI.run(command + ["--help"])

@@ -150,6 +150,12 @@ func maskedReport(_ text: String, temporary: String) -> String {
         let only = try CLI.run(["report", "--measurements"] + files + ["--report-path", "\(dir)/only.md", "--comparison-only"])
         let onlyText = try String(contentsOfFile: "\(dir)/only.md", encoding: .utf8)
         #expect(only.status == 0 && !onlyText.contains("run-0-latency.svg") && onlyText.contains("comparison-latency-series.svg"))
+        // Chained as in Kenning: the pipeline runs, then the report of what it measured.
+        let chained = try CLI.run(["test", "report", "--json-cfg", "\(dir)/onednn.json", "--measurements", "\(dir)/chained-m.json",
+                                   "--report-path", "\(dir)/chained.md", "--to-html"])
+        #expect(chained.status == 0, "\(chained.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/chained.md") && FileManager.default.fileExists(atPath: "\(dir)/chained.html"))
+        #expect(cmp.contains("comparison-latency-violin.svg"))
         // A measurements file in Kenning 0.8's shape: its pipeline, and Kenning's metrics from its confusion matrix
         // (accuracy = trace / total = 190 / 200).
         let k = try CLI.run(["report", "--measurements", Self.kenningFixture, "--report-path", "\(dir)/kenning.md", "--to-html"])

@@ -13,8 +13,11 @@ enum ComparisonSections {
                                                svg: LinePlot(title: "Latency over time", xLabel: "time since the first inference (s)", yLabel: "latency (ms)",
                                                              series: timed.map { .init(label: $0.name, points: zip($0.stepTimes, $0.steps).map { ($0, $1 * 1000) }) },
                                                              yLog: true).svg())))
-            blocks.append(.figure(ReportFigure(id: "comparison-latency-spread", caption: "Latency distributions side by side (p50, p90, p99, CI of the median)",
-                                               svg: BoxPlot(title: "Latency distributions", valueLabel: "latency (ms)", rows: timed.map { r in
+            blocks.append(.figure(ReportFigure(id: "comparison-latency-violin", caption: "Latency distributions side by side (violins: how often each latency occurs)",
+                                               svg: ViolinPlot(title: "Latency distributions", valueLabel: "latency (ms)",
+                                                               rows: timed.map { .init(label: $0.name, sorted: $0.steps.map { $0 * 1000 }.sorted()) }).svg())))
+            blocks.append(.figure(ReportFigure(id: "comparison-latency-spread", caption: "The same as boxes: p50, p90, p99 and the CI of the median",
+                                               svg: BoxPlot(title: "Latency percentiles", valueLabel: "latency (ms)", rows: timed.map { r in
                                                    .init(label: r.name, sorted: r.steps.map { $0 * 1000 }.sorted(),
                                                          ci: r.metrics["inferencetime_median_ci_low"].flatMap { lo in r.metrics["inferencetime_median_ci_high"].map { (lo * 1000, $0 * 1000) } })
                                                }).svg())))

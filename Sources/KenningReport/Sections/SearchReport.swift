@@ -74,6 +74,13 @@ public enum SearchReport {
                 blocks.append(.paragraph("Statistically tied with " + ties.map { "#\($0)" }.joined(separator: ", ")
                                          + ": their latency intervals overlap the pick's, so the pick among them is by the tie rule, not by a measured difference."))
             }
+            if let base = s.summary?["unoptimized"], let metrics = base["metrics"]?.objectPairs {
+                let m = Dictionary(metrics.compactMap { k, v in v.doubleValue.map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
+                var line = "The unoptimized model, measured the same way: \(ComparisonSections.label(metric)) \(ComparisonSections.value(metric, m[metric]))"
+                if let quality, quality != metric { line += ", \(ComparisonSections.label(quality)) \(ComparisonSections.value(quality, m[quality]))" }
+                if let a = m[metric], let b = row.metrics[metric], b > 0, metric.hasPrefix("inferencetime") { line += String(format: " (the pick is %.2f× faster)", a / b) }
+                blocks.append(.paragraph(line + "."))
+            }
             if let perTarget = s.best?["best_per_target"]?.objectPairs {
                 blocks.append(.list(perTarget.map { name, e in "best on \(name): #\(e["id"]?.intValue ?? -1) \(label(e["pipeline"] ?? .null))" }))
             }
