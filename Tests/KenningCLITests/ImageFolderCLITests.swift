@@ -161,7 +161,7 @@ import Testing
             if name == "litert", r.status != 0, r.stderr.contains("setup-frameworks") { continue }
             #expect(r.status == 0, "\(name): \(r.stderr)")
             let m = try #require(try CLI.json("\(dir)/\(name)-m.json") as? [String: Any])
-            let detection = try #require(m["detection"] as? [String: Double])
+            let detection = try #require(m["detection"] as? [String: Any]).compactMapValues { $0 as? Double }
             let stats = try pycocotools(m, annotations: "instances_faces2017.json", in: dir, name: name)
             #expect(abs((detection["map"] ?? -9) - stats[0]) <= 1e-6 && abs((detection["map50"] ?? -9) - stats[1]) <= 1e-6
                     && abs((detection["map75"] ?? -9) - stats[2]) <= 1e-6, "\(name): ours \(detection), pycocotools \(stats)")
