@@ -26,15 +26,10 @@ struct BoxPlot {
         let values = rows.flatMap { r in [r.sorted.first ?? .nan, Self.percentile(r.sorted, 99)] }
         let width = 820.0
         let height = top + Double(rows.count) * rowHeight + 70
-        let x = AxisScale(values: values, start: left, end: width - 24, log: true, logSpan: 8)
+        let frame = RowsFrame(values: values, rows: rows.count, rowHeight: rowHeight, top: top, left: left, right: width - 24)
+        let x = frame.x, plotBottom = frame.bottom
         var svg = SVGMarkup()
-        let plotBottom = top + Double(rows.count) * rowHeight
-        svg.text(title, x: 12, y: 22, size: 13, weight: "bold")
-        for t in x.ticks(6) {
-            svg.line(x(t), top - 6, x(t), plotBottom, stroke: Palette.grid)
-            svg.text(AxisScale.label(t), x: x(t), y: plotBottom + 15, anchor: "middle", size: 10)
-        }
-        svg.text(valueLabel + (x.log ? " (log scale)" : ""), x: (left + width - 24) / 2, y: plotBottom + 34, anchor: "middle", size: 11)
+        frame.draw(into: &svg, title: title, valueLabel: valueLabel)
         for (i, r) in rows.enumerated() where !r.sorted.isEmpty {
             let cy = top + Double(i) * rowHeight + rowHeight / 2
             let p = { (q: Double) in Self.percentile(r.sorted, q) }

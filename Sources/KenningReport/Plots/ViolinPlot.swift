@@ -32,15 +32,10 @@ struct ViolinPlot {
     func svg() -> String {
         let rowHeight = 44.0, left = 180.0, top = 40.0, width = 760.0
         let all = rows.flatMap { r in [r.sorted.first ?? .nan, r.sorted.last ?? .nan] }
-        let x = AxisScale(values: all, start: left, end: width - 24, log: true, logSpan: 8)
-        let plotBottom = top + Double(rows.count) * rowHeight
+        let frame = RowsFrame(values: all, rows: rows.count, rowHeight: rowHeight, top: top, left: left, right: width - 24)
+        let x = frame.x, plotBottom = frame.bottom
         var svg = SVGMarkup()
-        svg.text(title, x: 12, y: 22, size: 13, weight: "bold")
-        for t in x.ticks(6) {
-            svg.line(x(t), top - 6, x(t), plotBottom, stroke: Palette.grid)
-            svg.text(AxisScale.label(t), x: x(t), y: plotBottom + 15, anchor: "middle", size: 10)
-        }
-        svg.text(valueLabel + (x.log ? " (log scale)" : ""), x: (left + width - 24) / 2, y: plotBottom + 34, anchor: "middle", size: 11)
+        frame.draw(into: &svg, title: title, valueLabel: valueLabel)
         for (i, r) in rows.enumerated() where !r.sorted.isEmpty {
             let cy = top + (Double(i) + 0.5) * rowHeight
             let scaled = r.sorted.map { x.log ? log10(max($0, 1e-300)) : $0 }
