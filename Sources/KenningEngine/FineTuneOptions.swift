@@ -17,6 +17,12 @@ public struct FineTuneOptions: Sendable {
     /// A command each isolated run is started under (e.g. `taskset -c 1`, `nice -n 5`); empty for none.
     public var runWrapper: [String] = []
     public var liveProgress: Bool = false
+    /// Where runs are carried out: `local` (child processes) or `ray` (jobs on the Ray cluster at `rayAddress`).
+    public var executor: String = "local"
+    /// The Ray dashboard's address (`http://HEAD:8265`); the token comes from `RAY_AUTH_TOKEN`.
+    public var rayAddress: String?
+    /// The device every measurement reserves on the cluster when its pipeline names no target (`device_<name>`).
+    public var rayDevice: String?
     /// Write `OUT_report.md` and `OUT_report.html` when the search ends.
     public var writeReport: Bool = true
 

@@ -51,13 +51,30 @@ extension FineTuneRunner {
         }
         let reference = op.outputTolerance.isEmpty ? nil : referenceOutputs(runnable.first?.pipeline, cache: cache)
         var session = SearchSession(runner: self, op: op, cache: cache, runDir: runDir, journal: journal, earlier: earlier,
-                                    excluded: excluded, reference: reference, start: start, total: runnable.count)
+                                    excluded: excluded, reference: reference, start: start, total: runnable.count,
+                                    executor: try executor(runDir: runDir, journal: journal, workerPool: workerPool))
         if op.evaluateUnoptimized, let first = runnable.first { session.measureUnoptimized(first) }
         try session.search(runnable)
         try session.resolveTies()
         let status = try session.finish()
         if options.writeReport { writeReport() }
         return status
+    }
+
+    /// The executor `--executor` names: child processes here, or jobs on the Ray cluster (checked to answer first).
+    func executor(runDir: String, journal: Journal, workerPool: String) throws(KenningError) -> any RunExecutor {
+        guard options.executor == "ray" else {
+            return LocalExecutor(command: options.runWrapper + [options.executable], timeout: options.timeout,
+                                 environment: { SearchSession.childEnvironment(pooled: $0, workerPool: workerPool) })
+        }
+        guard let address = options.rayAddress, let url = URL(string: address), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw .badInput("--executor ray needs the Ray dashboard's address", fix: "add --ray-address http://HEAD:8265")
+        }
+        let client = RayJobsClient(address: url, token: ProcessInfo.processInfo.environment["RAY_AUTH_TOKEN"])
+        try RayExecutor.check(client)
+        say("runs go to the Ray cluster at \(address)\(options.rayDevice.map { " (measurements reserve device_\($0))" } ?? "")")
+        return RayExecutor(client: client, kenning: options.executable, directory: FileManager.default.currentDirectoryPath,
+                           timeout: options.timeout, runDir: runDir, resume: options.resume, journal: journal)
     }
 
     /// The search's report beside its output; a report that cannot be written costs a warning, never the results.

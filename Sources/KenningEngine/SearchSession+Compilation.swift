@@ -148,7 +148,7 @@ extension SearchSession {
     /// The environment of a child run; measurement runs (`pooled`) also get the search's worker pool. OpenBLAS starts
     /// with one thread unless the user says otherwise: its idle pool otherwise spins for the first ~0.1 s of every run,
     /// beside the measurement (the native runtime's OpenBLAS backend still sets its own thread count).
-    func childEnvironment(pooled: Bool) -> [String: String] {
+    static func childEnvironment(pooled: Bool, workerPool: String) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
         env["OPENBLAS_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] ?? "1"
@@ -157,9 +157,9 @@ extension SearchSession {
         return env
     }
 
-    /// Starts one isolated run: `[run wrapper] kenning run-request REQUEST`, within the time limit. The request carries
-    /// the memory limit (address space), which the child sets on itself before it reads anything else.
-    func isolated(_ request: RunRequest, requestPath: String, logPath: String) -> ChildProcess.Result {
+    /// Starts one isolated run on the search's executor. The request carries the memory limit (address space), which
+    /// the run sets on itself before it reads anything else; `device` is the device a measurement needs.
+    func isolated(_ request: RunRequest, requestPath: String, logPath: String, device: String? = nil) -> ChildProcess.Result {
         try? FileManager.default.removeItem(atPath: request.resultPath)
         var request = request
         request.memoryLimitBytes = runner.options.memoryLimitMB > 0 ? runner.options.memoryLimitMB << 20 : nil
@@ -168,9 +168,7 @@ extension SearchSession {
         } catch {
             return .launchFailed("cannot write the run request \(requestPath): \(error.localizedDescription)")
         }
-        let command = runner.options.runWrapper + [runner.options.executable, "run-request", requestPath]
-        return ChildProcess.run(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), logPath: logPath,
-                                timeout: runner.options.timeout, environment: childEnvironment(pooled: request.action == .test))
+        return executor.execute(request, requestPath: requestPath, logPath: logPath, device: device)
     }
 
     /// A command name looked up on PATH (a path is kept as it is).

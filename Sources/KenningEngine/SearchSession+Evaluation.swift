@@ -112,8 +112,8 @@ extension SearchSession {
         var request = RunRequest(action: .test, scenarioPath: scenarioPath, measurementsPath: tmpMeasurements,
                                  verbosity: runner.options.verbosity, resultPath: resultPath)
         request.referenceOutputsPath = referencePath
-        let result = isolated(request,
-                              requestPath: (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).request.json"), logPath: logPath)
+        let result = isolated(request, requestPath: (runDir as NSString).appendingPathComponent("run_\(id)\(suffix).request.json"), logPath: logPath,
+                              device: pipeline["target_name"]?.stringValue ?? runner.options.rayDevice)
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         switch result {
         case .timedOut:

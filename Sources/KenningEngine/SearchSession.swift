@@ -22,6 +22,8 @@ struct SearchSession {
     let start: Double
     let total: Int
     let stats = SearchStats()
+    /// Where the runs are carried out (child processes here, or jobs on a Ray cluster).
+    let executor: any RunExecutor
     var evaluations: [Evaluation] = []
     var measuredSeconds = 0.0
     var ties: [Int] = []
@@ -31,8 +33,9 @@ struct SearchSession {
     var finalists: Set<Int>?
 
     init(runner: FineTuneRunner, op: OptimizationParameters, cache: ArtifactCache, runDir: String, journal: Journal, earlier: [Evaluation],
-         excluded: [Candidate], reference: [[Double]]?, start: Double, total: Int)
+         excluded: [Candidate], reference: [[Double]]?, start: Double, total: Int, executor: any RunExecutor)
     {
+        self.executor = executor
         self.runner = runner
         self.op = op
         self.cache = cache

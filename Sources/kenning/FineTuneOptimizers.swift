@@ -41,7 +41,18 @@ struct FineTuneOptimizers: ParsableCommand {
     @Flag(name: .customLong("no-report"), help: "Do not write OUT_report.md and OUT_report.html (a report is `kenning report --search OUT.json`)")
     var noReport = false
 
+    @Option(help: "Where runs are carried out: local (child processes) or ray (jobs on a Ray cluster; token from RAY_AUTH_TOKEN)")
+    var executor: String = "local"
+
+    @Option(name: .customLong("ray-address"), help: "The Ray dashboard's address, e.g. http://10.0.0.1:8265")
+    var rayAddress: String?
+
+    @Option(name: .customLong("ray-device"), help: "Device resource every measurement reserves (device_<name>) when its pipeline names no target")
+    var rayDevice: String?
+
     func validate() throws {
+        if !["local", "ray"].contains(executor) { throw ValidationError("--executor must be local or ray") }
+        if executor == "ray" && rayAddress == nil { throw ValidationError("--executor ray needs --ray-address http://HEAD:8265") }
         if output == nil && generateScenarios == nil {
             throw ValidationError("--output is required (or --generate-scenarios DIR)")
         }
@@ -61,6 +72,9 @@ struct FineTuneOptimizers: ParsableCommand {
         options.runWrapper = runWrapper.map { $0.split(separator: " ").map(String.init) } ?? []
         options.liveProgress = isatty(2) == 1
         options.writeReport = !noReport
+        options.executor = executor
+        options.rayAddress = rayAddress
+        options.rayDevice = rayDevice
         let runner = FineTuneRunner(
             options: options,
             say: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })

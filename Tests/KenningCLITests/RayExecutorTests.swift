@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// A stand-in for Ray's Jobs API that runs jobs here (Support/ray-stub.py), for the executor's requests, retry policy
+/// and log parsing without a cluster.
+final class RayStub {
+    let process = Process()
+    let requests: String
+    private(set) var port = 0
+
+    init(token: String, failRun: String? = nil, dir: String) throws {
+        requests = "\(dir)/requests.jsonl"
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [CLI.root + "/Tests/KenningCLITests/Support/ray-stub.py"]
+        var env = ProcessInfo.processInfo.environment
+        env["STUB_TOKEN"] = token
+        env["STUB_REQUESTS"] = requests
+        env["STUB_FAIL_RUN"] = failRun ?? ""
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) { line += byte }
+        port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+    }
+
+    var address: String { "http://127.0.0.1:\(port)" }
+
+    /// The job submissions it received, in order.
+    func submissions() throws -> [[String: Any]] {
+        try String(contentsOfFile: requests, encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// The Ray attempts a search journaled (`ray_job` lines), in order.
+func rayAttempts(_ journal: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").compactMap {
+        (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["ray_job"] as? [String: Any]
+    }
+}
+
+/// A small grid (2 graph optimizer settings × 2 backends) on the digits data.
+func rayGrid(_ dir: String) -> String {
+    fineTuneConfig(optimizers: #"[{"type": "NativeGraphOptimizer", "parameters": {"compiled_model_path": ["\#(dir)/g.onnx"], "fuse_activations": [true, false]}}]"#,
+                   runtime: #"[{"type": "NativeRuntime", "parameters": {"save_model_path": ["\#(dir)/m.onnx"], "backend": ["reference", "onednn"]}}]"#,
+                   dataset: #"{"type": "DigitsDataset", "parameters": {"dataset_root": "data/digits", "reduce_dataset": 0.3}}"#,
+                   extra: #""measurement": {"min_time": 0.1, "max_time": 0.5},"#)
+}
+
+@Suite(.serialized) struct RayExecutorTests {
+    @Test func jobsRetriedOnlyWhenTheClusterFailedThem() throws {
+        let dir = CLI.tempDir()
+        let stub = try RayStub(token: "s3cret", failRun: "run_1", dir: dir)
+        try rayGrid(dir).write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json", "--no-report",
+                             "--executor", "ray", "--ray-address", stub.address, "--ray-device", "fake"], environment: ["RAY_AUTH_TOKEN": "s3cret"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try CLI.json("\(dir)/out/r_all_results.json") as? [[String: Any]])
+        #expect(rows.count == 4 && rows.allSatisfy { $0["status"] as? String == "ok" }, "\(rows.map { $0["reason"] ?? $0["status"] ?? "" })")
+        // Each attempt is journaled: the run whose node "died" failed once and succeeded under a new submission id.
+        let attempts = try rayAttempts("\(dir)/out/r_journal.jsonl")
+        let run1 = attempts.filter { $0["run"] as? String == "run_1" }
+        #expect(run1.map { $0["status"] as? String } == ["FAILED", "SUCCEEDED"], "\(run1)")
+        #expect(run1.first?["error_type"] as? String == "JOB_SUPERVISOR_ACTOR_DIED")
+        #expect((run1.last?["submission_id"] as? String)?.hasSuffix("-run_1-a2") == true)
+        // What was asked of the cluster: a CPU for every job, the device only for measurements, the attempt in the environment.
+        let jobs = try stub.submissions()
+        #expect(jobs.count == attempts.count && Set(jobs.compactMap { $0["submission_id"] as? String }).count == jobs.count)
+        for job in jobs {
+            let run = (job["metadata"] as? [String: String])?["run"] ?? ""
+            let resources = job["entrypoint_resources"] as? [String: Double]
+            #expect(job["entrypoint_num_cpus"] as? Double == 1)
+            #expect(run.hasPrefix("run_") ? resources == ["device_fake": 1] : resources == nil, "\(job)")
+            #expect(((job["runtime_env"] as? [String: Any])?["env_vars"] as? [String: String])?["KENNING_ATTEMPT"] != nil)
+        }
+        // A pipeline's own failure is not retried: runs that exceed the memory limit fail once each.
+        let oom = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/oom/r.json", "--no-report",
+                               "--memory-limit", "64", "--executor", "ray", "--ray-address", stub.address], environment: ["RAY_AUTH_TOKEN": "s3cret"])
+        #expect(oom.status == 1)
+        let failed = try rayAttempts("\(dir)/oom/r_journal.jsonl")
+        #expect(!failed.isEmpty && failed.allSatisfy { $0["attempt"] as? Int == 1 }, "\(failed)")
+    }
+
+    @Test func aWrongTokenOrNoClusterIsOneClearMessage() throws {
+        let dir = CLI.tempDir()
+        let stub = try RayStub(token: "right", dir: dir)
+        try rayGrid(dir).write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let wrong = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/a/r.json", "--executor", "ray",
+                                 "--ray-address", stub.address], environment: ["RAY_AUTH_TOKEN": "wrong"])
+        #expect(wrong.status == 2 && wrong.stderr.contains("refused") && wrong.stderr.contains("RAY_AUTH_TOKEN"), "\(wrong.stderr)")
+        let none = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/b/r.json", "--executor", "ray",
+                                "--ray-address", "http://127.0.0.1:9"])
+        #expect(none.status == 2 && none.stderr.contains("cannot use Ray") && none.stderr.contains("fix:"), "\(none.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stub.requests), "nothing is submitted")
+    }
+}
