@@ -29,8 +29,14 @@ final class RayStub {
     var address: String { "http://127.0.0.1:\(port)" }
 
     /// The job submissions it received, in order.
-    func submissions() throws -> [[String: Any]] {
-        try String(contentsOfFile: requests, encoding: .utf8).split(separator: "\n")
+    func submissions() throws -> [[String: Any]] { try received().filter { $0["stop"] == nil } }
+
+    /// The ids of the jobs it was asked to stop.
+    func stops() throws -> [String] { try received().compactMap { $0["stop"] as? String } }
+
+    func received() throws -> [[String: Any]] {
+        guard FileManager.default.fileExists(atPath: requests) else { return [] }
+        return try String(contentsOfFile: requests, encoding: .utf8).split(separator: "\n")
             .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
@@ -86,6 +92,60 @@ func rayGrid(_ dir: String) -> String {
         #expect(oom.status == 1)
         let failed = try rayAttempts("\(dir)/oom/r_journal.jsonl")
         #expect(!failed.isEmpty && failed.allSatisfy { $0["attempt"] as? Int == 1 }, "\(failed)")
+    }
+
+    /// Starts a search on the stub in the background; returns it once a measurement job is on the "cluster".
+    func startSearch(_ stub: RayStub, dir: String, output: String, resume: Bool = false) throws -> Process {
+        let search = Process()
+        search.executableURL = URL(fileURLWithPath: CLI.binary)
+        search.arguments = ["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", output, "--no-report",
+                            "--executor", "ray", "--ray-address", stub.address] + (resume ? ["--resume"] : [])
+        search.currentDirectoryURL = URL(fileURLWithPath: CLI.root)
+        search.environment = ProcessInfo.processInfo.environment.merging(["RAY_AUTH_TOKEN": "s3cret"]) { $1 }
+        search.standardOutput = FileHandle.nullDevice
+        search.standardError = FileHandle.nullDevice
+        try search.run()
+        return search
+    }
+
+    /// Ctrl-C stops the search's jobs on the cluster; `--resume` adopts a job that went on without it instead of
+    /// submitting it again, and submits a stopped one anew.
+    @Test func interruptedSearchesStopTheirJobsAndResumeAdoptsTheRest() throws {
+        let dir = CLI.tempDir()
+        let stub = try RayStub(token: "s3cret", dir: dir)
+        try rayGrid(dir).replacingOccurrences(of: #""min_time": 0.1, "max_time": 0.5"#, with: #""min_time": 2, "max_time": 3"#)
+            .write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        func waitForRun(_ n: Int) throws {
+            for _ in 0..<600 where try !stub.submissions().contains(where: { ($0["metadata"] as? [String: String])?["run"] == "run_\(n)" }) {
+                usleep(100_000)
+            }
+            usleep(500_000)
+        }
+        // Ctrl-C while run_0 measures: its job is stopped on the cluster.
+        let first = try startSearch(stub, dir: dir, output: "\(dir)/out/r.json")
+        try waitForRun(0)
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 130)
+        let stopped = try stub.stops()
+        #expect(stopped.contains { $0.hasSuffix("-run_0-a1") }, "\(stopped)")
+        // Killed outright while run_0 measures again (after --resume submitted it as a2): the job runs on.
+        let second = try startSearch(stub, dir: dir, output: "\(dir)/out/r.json", resume: true)
+        for _ in 0..<600 where try !stub.submissions().contains(where: { ($0["submission_id"] as? String)?.hasSuffix("-run_0-a2") == true }) {
+            usleep(100_000)
+        }
+        kill(second.processIdentifier, SIGKILL)
+        second.waitUntilExit()
+        sleep(4)
+        // The next --resume adopts that job (no third submission of run_0) and finishes the search.
+        let third = try startSearch(stub, dir: dir, output: "\(dir)/out/r.json", resume: true)
+        third.waitUntilExit()
+        #expect(third.terminationStatus == 0)
+        let ids = try stub.submissions().compactMap { $0["submission_id"] as? String }
+        #expect(ids.filter { $0.contains("-run_0-") }.map { String($0.suffix(2)) } == ["a1", "a2"], "\(ids)")
+        #expect(Set(ids).count == ids.count)
+        let rows = try #require(try CLI.json("\(dir)/out/r_all_results.json") as? [[String: Any]])
+        #expect(rows.count == 4 && rows.allSatisfy { $0["status"] as? String == "ok" })
     }
 
     @Test func aWrongTokenOrNoClusterIsOneClearMessage() throws {

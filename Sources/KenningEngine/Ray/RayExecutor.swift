@@ -151,7 +151,8 @@ final class RayExecutor: RunExecutor {
             last = (attempt, info)
         }
         guard let (attempt, info) = last else { return (1, nil) }
-        if info.status == "FAILED", policy.retries(info, attempt: attempt) { return (attempt + 1, nil) }
+        // A job the cluster failed, or one stopped when the search was interrupted, runs again under the next id.
+        if (info.status == "FAILED" && policy.retries(info, attempt: attempt)) || info.status == "STOPPED" { return (attempt + 1, nil) }
         return (attempt, "\(searchID)-\(tag)-a\(attempt)")
     }
 

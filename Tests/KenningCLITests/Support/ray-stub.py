@@ -93,6 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             threading.Thread(target=run, args=(job_id, body["entrypoint"], env), daemon=True).start()
             return self.reply(200, {"job_id": job_id, "submission_id": job_id})
         if len(parts) == 4 and parts[:2] == ["api", "jobs"] and parts[3] == "stop":
+            with open(REQUESTS, "a") as f:
+                f.write(json.dumps({"stop": parts[2]}) + "\n")
             with lock:
                 job = jobs.get(parts[2])
                 if job is None:
