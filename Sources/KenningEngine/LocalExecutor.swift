@@ -7,6 +7,7 @@ struct LocalExecutor: RunExecutor {
     let timeout: Double
     /// The environment of a compile run and of a measurement run (which also gets the pooled workers).
     let environment: (_ pooled: Bool) -> [String: String]
+    var parallelism: Int? { nil }
 
     func execute(_ request: RunRequest, requestPath: String, logPath: String, device: String?) -> ChildProcess.Result {
         let full = command + ["run-request", requestPath]

@@ -23,7 +23,7 @@ extension SearchSession {
                 input = key
             }
         }
-        let jobs = max(1, runner.options.jobs)
+        let jobs = max(1, min(runner.options.jobs, executor.parallelism ?? runner.options.jobs))
         // Compile steps only read the session and write their own cache entries; the counters are locked.
         nonisolated(unsafe) let session = self
         for level in levels {

@@ -22,6 +22,8 @@ final class RayExecutor: RunExecutor {
     var pollInterval = 0.5
     /// Extra seconds a job may wait for a free CPU or device before it counts against the time limit.
     var pendingAllowance = 300.0
+    /// The cluster's CPUs when the search started: compile steps never outnumber them.
+    let parallelism: Int?
 
     static let resultBegin = "KENNING_RESULT_BEGIN"
     static let resultEnd = "KENNING_RESULT_END"
@@ -42,7 +44,17 @@ final class RayExecutor: RunExecutor {
             searchID = "kenning-" + String(UUID().uuidString.lowercased().prefix(8))
             try? searchID.write(toFile: idFile, atomically: true, encoding: .utf8)
         }
+        parallelism = client.cpus().map { max(1, Int($0.total)) }
         RayInFlight.shared.install(client: client)
+    }
+
+    /// Waits (up to the pending allowance) while every CPU of the cluster is taken and this search has a job running:
+    /// jobs wait here rather than pile up pending on the cluster, where Ray fails them after its start timeout.
+    func awaitCapacity() {
+        let deadline = monotonicSeconds() + pendingAllowance
+        while monotonicSeconds() < deadline, RayInFlight.shared.count > 0, let cpus = client.cpus(), cpus.used >= cpus.total {
+            usleep(UInt32(pollInterval * 1e6))
+        }
     }
 
     /// Checks the cluster answers and takes the token; the reason otherwise.
@@ -89,6 +101,7 @@ final class RayExecutor: RunExecutor {
         while true {
             let id = "\(searchID)-\(tag)-a\(attempt)"
             if adopt != id {
+                awaitCapacity()
                 job.submissionID = id
                 job.environment["KENNING_ATTEMPT"] = String(attempt)
                 do {

@@ -27,6 +27,7 @@ final class RayInFlight: @unchecked Sendable {
 
     func add(_ id: String) { lock.lock(); ids.insert(id); lock.unlock() }
     func remove(_ id: String) { lock.lock(); ids.remove(id); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return ids.count }
 
     func stopAll() {
         lock.lock()

@@ -72,6 +72,13 @@ struct RayJobsClient: Sendable {
     func logs(_ id: String) throws(RayFailure) -> String { try json("GET", "/api/jobs/\(id)/logs")["logs"]?.stringValue ?? "" }
 
     func stop(_ id: String) { _ = exchange("POST", "/api/jobs/\(id)/stop") }
+
+    /// The cluster's CPUs in use and in all (the dashboard's cluster status), nil when it does not say.
+    func cpus() -> (used: Double, total: Double)? {
+        guard let usage = try? json("GET", "/api/cluster_status")["data"]?["clusterStatus"]?["loadMetricsReport"]?["usage"]?["CPU"]?.arrayValue,
+              usage.count == 2, let used = usage[0].doubleValue, let total = usage[1].doubleValue else { return nil }
+        return (used, total)
+    }
 }
 
 /// One exchange's reply, handed from URLSession's queue to the waiting thread (the semaphore orders the accesses).
