@@ -23,6 +23,11 @@ public struct FineTuneOptions: Sendable {
     public var rayAddress: String?
     /// The device every measurement reserves on the cluster when its pipeline names no target (`device_<name>`).
     public var rayDevice: String?
+    /// The folder every node sees at the same path (NFS, or this machine's `/`): output, cache and working folder
+    /// must lie in it. nil: the whole file system is taken to be shared.
+    public var raySharedStore: String?
+    /// The `kenning` command on the nodes (default: this one's path).
+    public var rayKenning: String?
     /// Write `OUT_report.md` and `OUT_report.html` when the search ends.
     public var writeReport: Bool = true
 

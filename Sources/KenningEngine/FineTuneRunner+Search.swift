@@ -70,10 +70,21 @@ extension FineTuneRunner {
         guard let address = options.rayAddress, let url = URL(string: address), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw .badInput("--executor ray needs the Ray dashboard's address", fix: "add --ray-address http://HEAD:8265")
         }
+        if let store = options.raySharedStore {
+            let root = URL(fileURLWithPath: store).standardizedFileURL.path
+            let cache = options.cacheDirectory ?? (outputBase.dir as NSString).appendingPathComponent("kenning-cache")
+            for (what, path) in [("the output folder", outputBase.dir), ("the cache", cache), ("the working folder", FileManager.default.currentDirectoryPath)] {
+                let full = URL(fileURLWithPath: path).standardizedFileURL.path
+                guard root == "/" || full == root || full.hasPrefix(root + "/") else {
+                    throw .badInput("\(what) \(full) is outside the shared store \(root) the cluster's nodes see",
+                                    fix: "put --output and --cache-dir under \(root) and start the search from a folder inside it")
+                }
+            }
+        }
         let client = RayJobsClient(address: url, token: ProcessInfo.processInfo.environment["RAY_AUTH_TOKEN"])
         try RayExecutor.check(client)
         say("runs go to the Ray cluster at \(address)\(options.rayDevice.map { " (measurements reserve device_\($0))" } ?? "")")
-        return RayExecutor(client: client, kenning: options.executable, directory: FileManager.default.currentDirectoryPath,
+        return RayExecutor(client: client, kenning: options.rayKenning ?? options.executable, directory: FileManager.default.currentDirectoryPath,
                            timeout: options.timeout, runDir: runDir, resume: options.resume, journal: journal)
     }
 

@@ -50,6 +50,12 @@ struct FineTuneOptimizers: ParsableCommand {
     @Option(name: .customLong("ray-device"), help: "Device resource every measurement reserves (device_<name>) when its pipeline names no target")
     var rayDevice: String?
 
+    @Option(name: .customLong("ray-shared-store"), help: "Folder the Ray nodes see at the same path; output, cache and working folder must be in it")
+    var raySharedStore: String?
+
+    @Option(name: .customLong("ray-kenning"), help: "The kenning command on the Ray nodes (default: this one's path)")
+    var rayKenning: String?
+
     func validate() throws {
         if !["local", "ray"].contains(executor) { throw ValidationError("--executor must be local or ray") }
         if executor == "ray" && rayAddress == nil { throw ValidationError("--executor ray needs --ray-address http://HEAD:8265") }
@@ -75,6 +81,8 @@ struct FineTuneOptimizers: ParsableCommand {
         options.executor = executor
         options.rayAddress = rayAddress
         options.rayDevice = rayDevice
+        options.raySharedStore = raySharedStore
+        options.rayKenning = rayKenning
         let runner = FineTuneRunner(
             options: options,
             say: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })

@@ -66,7 +66,8 @@ func rayGrid(_ dir: String) -> String {
         let stub = try RayStub(token: "s3cret", failRun: "run_1", dir: dir)
         try rayGrid(dir).write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
         let r = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/out/r.json", "--no-report",
-                             "--executor", "ray", "--ray-address", stub.address, "--ray-device", "fake"], environment: ["RAY_AUTH_TOKEN": "s3cret"])
+                             "--executor", "ray", "--ray-address", stub.address, "--ray-device", "fake", "--ray-shared-store", "/",
+                             "--ray-kenning", CLI.binary], environment: ["RAY_AUTH_TOKEN": "s3cret"])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try #require(try CLI.json("\(dir)/out/r_all_results.json") as? [[String: Any]])
         #expect(rows.count == 4 && rows.allSatisfy { $0["status"] as? String == "ok" }, "\(rows.map { $0["reason"] ?? $0["status"] ?? "" })")
@@ -85,6 +86,7 @@ func rayGrid(_ dir: String) -> String {
             #expect(job["entrypoint_num_cpus"] as? Double == 1)
             #expect(run.hasPrefix("run_") ? resources == ["device_fake": 1] : resources == nil, "\(job)")
             #expect(((job["runtime_env"] as? [String: Any])?["env_vars"] as? [String: String])?["KENNING_ATTEMPT"] != nil)
+            #expect((job["entrypoint"] as? String)?.contains("'\(CLI.binary)' run-request") == true)
         }
         // A pipeline's own failure is not retried: runs that exceed the memory limit fail once each.
         let oom = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/oom/r.json", "--no-report",
@@ -155,6 +157,11 @@ func rayGrid(_ dir: String) -> String {
         let wrong = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/a/r.json", "--executor", "ray",
                                  "--ray-address", stub.address], environment: ["RAY_AUTH_TOKEN": "wrong"])
         #expect(wrong.status == 2 && wrong.stderr.contains("refused") && wrong.stderr.contains("RAY_AUTH_TOKEN"), "\(wrong.stderr)")
+        // A shared store the output is not in: nothing is submitted.
+        let outside = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/c/r.json", "--executor", "ray",
+                                   "--ray-address", stub.address, "--ray-shared-store", "/srv/kenning-shared"], environment: ["RAY_AUTH_TOKEN": "right"])
+        #expect(outside.status == 2 && outside.stderr.contains("outside the shared store /srv/kenning-shared") && outside.stderr.contains("fix:"),
+                "\(outside.stderr)")
         let none = try CLI.run(["fine-tune-optimizers", "--json-cfg", "\(dir)/grid.json", "--output", "\(dir)/b/r.json", "--executor", "ray",
                                 "--ray-address", "http://127.0.0.1:9"])
         #expect(none.status == 2 && none.stderr.contains("cannot use Ray") && none.stderr.contains("fix:"), "\(none.stderr)")
