@@ -9,22 +9,26 @@ public enum ReportFiles {
     public static func write(_ doc: ReportDocument, markdownPath: String?, htmlPath: String?) throws(KenningError) -> [String] {
         var written: [String] = []
         if let markdownPath {
-            let dir = (markdownPath as NSString).deletingLastPathComponent
-            let folder = ((markdownPath as NSString).lastPathComponent as NSString).deletingPathExtension + "_img"
-            let (text, files) = MarkdownRenderer.render(doc, imageFolder: folder)
-            try make(dir.isEmpty ? "." : dir, for: markdownPath)
-            try make(((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(folder), for: markdownPath)
-            for f in files { try save(f.content, to: ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(f.path)) }
+            let dir = folder(of: markdownPath) as NSString
+            let images = ((markdownPath as NSString).lastPathComponent as NSString).deletingPathExtension + "_img"
+            let (text, files) = MarkdownRenderer.render(doc, imageFolder: images)
+            try make(dir.appendingPathComponent(images), for: markdownPath)
+            for f in files { try save(f.content, to: dir.appendingPathComponent(f.path)) }
             try save(text, to: markdownPath)
             written.append(markdownPath)
         }
         if let htmlPath {
-            let dir = (htmlPath as NSString).deletingLastPathComponent
-            try make(dir.isEmpty ? "." : dir, for: htmlPath)
+            try make(folder(of: htmlPath), for: htmlPath)
             try save(HTMLRenderer.render(doc), to: htmlPath)
             written.append(htmlPath)
         }
         return written
+    }
+
+    /// The folder a file is written in ("." for a bare name).
+    static func folder(of path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent
+        return dir.isEmpty ? "." : dir
     }
 
     static func make(_ dir: String, for report: String) throws(KenningError) {

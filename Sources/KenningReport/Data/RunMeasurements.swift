@@ -74,10 +74,12 @@ public struct RunMeasurements: Sendable {
         pipeline = Self.describe(cfg)
     }
 
+    /// A block's short name from its type, dotted (Kenning's) or not.
+    static func short(_ type: String?) -> String { (type ?? "?").split(separator: ".").last.map(String.init) ?? "?" }
+
     /// `A → B → Runtime(p=v)` from a build config, with short block names; the runtime's parameters other than paths.
     static func describe(_ cfg: JSONValue?) -> String {
         guard let cfg else { return "unknown pipeline" }
-        func short(_ t: String?) -> String { (t ?? "?").split(separator: ".").last.map(String.init) ?? "?" }
         var parts = (cfg["optimizers"]?.arrayValue ?? []).map { short($0["type"]?.stringValue) }
         if let rt = cfg["runtime"] {
             let params = (rt["parameters"]?.objectPairs ?? []).filter { !$0.0.hasSuffix("_path") && $0.1.objectPairs == nil && $0.1.arrayValue == nil && $0.1 != .null }

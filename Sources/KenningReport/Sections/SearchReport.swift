@@ -137,7 +137,7 @@ public enum SearchReport {
 
     static func tradeOffSection(_ s: SearchOutput, ok: [SearchOutput.Row], quality: String, pick: Int?) -> ReportSection {
         let usable = ok.filter { $0.metrics["inferencetime_mean"] != nil && $0.metrics[quality] != nil }
-        let chains = usable.map { r in (r.pipeline["optimizers"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue.map { String($0.split(separator: ".").last ?? "") } }
+        let chains = usable.map { r in (r.pipeline["optimizers"]?.arrayValue ?? []).compactMap { $0["type"]?.stringValue.map(RunMeasurements.short) }
             .joined(separator: " → ") }.map { $0.isEmpty ? "no optimizer" : $0 }
         var names: [String] = []
         for c in chains where !names.contains(c) { names.append(c) }
@@ -172,7 +172,7 @@ public enum SearchReport {
     /// The grid's parameters as `name → value` for one pipeline: the optimizer chain, each block's settings (paths left
     /// out), the runtime and the target.
     static func parameters(_ p: JSONValue) -> [(String, String)] {
-        func short(_ t: String?) -> String { (t ?? "?").split(separator: ".").last.map(String.init) ?? "?" }
+        let short = RunMeasurements.short
         func settings(_ block: JSONValue, prefix: String) -> [(String, String)] {
             (block["parameters"]?.objectPairs ?? []).filter { !$0.0.hasSuffix("_path") }.map { ("\(prefix).\($0.0)", $0.1.stringValue ?? $0.1.serialized(indent: nil)) }
         }
